@@ -1,0 +1,370 @@
+/**
+ * The running app: loads the entry through the loader, serves what it exports, and
+ * applies batches of changed files one reload at a time. It is the glue between the
+ * watcher (input), the reloader, and the host (output).
+ */
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import type { ConsolaInstance } from "consola";
+import { ModuleGraph } from "./graph.ts";
+import { Registry, installRuntime } from "./runtime/registry.ts";
+import { installLoader } from "./loader/plugin.ts";
+import { inScope, type Scope } from "./loader/scope.ts";
+import { loaderFor, scanModule, transpiler } from "./loader/scan.ts";
+import { trackReads } from "./loader/reads.ts";
+import { trackProcessListeners } from "./loader/listeners.ts";
+import { namespaceOf } from "./loader/registry.ts";
+import { reload, type ReloadResult } from "./reloader.ts";
+import { Host, type ServeDefaults } from "./server/host.ts";
+import { servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
+import { logError, logResult } from "./log.ts";
+
+const rel = (p: string) => relative(process.cwd(), p);
+
+export interface AppOptions {
+  /** Absolute path of the entry module. */
+  entry: string;
+  /** The export to serve (`main.ts:app`); default export when absent. */
+  exportName?: string;
+  scope: Scope;
+  serve: ServeDefaults;
+  log: ConsolaInstance;
+  /** Called before each reload that will run something (--clear). */
+  beforeReload?: () => void;
+  /** Dispose hooks that take longer are reported and left behind (ms). */
+  disposeTimeoutMs?: number;
+}
+
+/** Why the entry cannot be served; printed as one line. */
+export class EntryError extends Error {
+  override name = "EntryError";
+}
+
+export class App {
+  readonly graph = new ModuleGraph();
+  readonly host: Host;
+  readonly hot: Registry;
+  /** The source each module was last loaded with: for scanning, and for telling no-op saves apart. */
+  private sources = new Map<string, string>();
+  private unscanned = new Set<string>();
+  /** Data files each module read while it ran (tracked like imports). */
+  private reads = new Map<string, Set<string>>();
+  private loadingDepth = 0;
+  private queue = new Set<string>();
+  private force = false;
+  private running: Promise<void> | undefined;
+  /** Files of a failed reload, retried with the next batch. */
+  private retry = new Set<string>();
+  /** Resolves when the app has no reload running or queued (tests wait on it). */
+  private idleWaiters: Array<() => void> = [];
+  /** Every finished reload, for listeners such as the refresh channel and the test API. */
+  readonly listeners = new Set<(r: ReloadResult) => void>();
+  /** The entry loaded at least once. */
+  loaded = false;
+  /** The app served nothing: it runs as a script. */
+  script = false;
+  lastError: unknown;
+
+  constructor(readonly o: AppOptions) {
+    this.hot = new Registry((p) => this.sources.has(p), {
+      resolve: (spec, from) => Bun.resolveSync(spec, from.slice(0, from.lastIndexOf("/"))),
+      current: (p) => namespaceOf(p),
+      invalidate: (p) => this.invalidate(p),
+      watchFile: (owner, file) => this.noteRead(owner, file),
+    });
+    this.host = new Host(o.serve, {
+      info: (m) => o.log.info(m),
+      error: (m, err) => logError(o.log, m, err, this.isUserFile),
+    });
+  }
+
+  readonly isUserFile = (f: string) => inScope(f, this.o.scope);
+  private isCode = (p: string) => loaderFor(p) !== undefined;
+
+  /** Installs the loader and interceptors, then loads and serves the entry (waits for a fix if it is broken). */
+  async start(): Promise<void> {
+    installRuntime(this.hot);
+    installLoader(this.o.scope, (path, source) => this.onModuleLoad(path, source));
+    trackReads((file) => {
+      if (this.loadingDepth === 0 || !inScope(file, this.o.scope) || this.isCode(file)) return;
+      const owner = this.hot.caller();
+      if (owner) this.noteRead(owner, file);
+    });
+    trackProcessListeners(
+      () => (this.loadingDepth > 0 ? this.hot.caller() : undefined),
+      (owner, undo) => this.hot.context(owner).dispose(undo),
+    );
+    this.host.intercept(() => {
+      const owner = this.hot.caller();
+      return owner ? relative(process.cwd(), owner) : "entry";
+    });
+    this.graph.add(this.o.entry);
+    await this.changed([this.o.entry], true);
+    this.indexInBackground();
+  }
+
+  /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
+  changed(files: Iterable<string>, force = false): Promise<void> {
+    for (const f of files) this.queue.add(f);
+    if (force) this.force = true;
+    this.running ??= this.drain();
+    return this.running;
+  }
+
+  /** Reloads every module of the app (the `r` key, an edited env file). */
+  reloadAll(): Promise<void> {
+    return this.changed([...this.graph.paths()].filter(this.isCode), true);
+  }
+
+  /** A promise that resolves once no reload is running or queued. */
+  idle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  async stop(): Promise<void> {
+    await this.idle();
+    for (const p of [...this.sources.keys()]) {
+      const ctx = this.hot.retire(p, true);
+      if (!ctx) continue;
+      for (const fn of ctx.disposers) {
+        try {
+          await Promise.race([fn(ctx.data), Bun.sleep(this.o.disposeTimeoutMs ?? 3000)]);
+        } catch (err) {
+          logError(this.o.log, `a dispose hook of ${relative(process.cwd(), p)} threw`, err, this.isUserFile);
+        }
+      }
+    }
+    await this.host.stopAll();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.size) {
+      const batch = new Set([...this.retry, ...this.queue]);
+      const force = this.force;
+      this.queue.clear();
+      this.force = false;
+      await this.reloadNow(batch, force);
+    }
+    this.running = undefined;
+    for (const r of this.idleWaiters.splice(0)) r();
+  }
+
+  private async reloadNow(batch: Set<string>, force: boolean): Promise<void> {
+    const started = performance.now();
+    const wasLoaded = this.loaded;
+    let res: ReloadResult;
+    const files = force ? batch : this.worthReloading(batch);
+    if (files instanceof Error) {
+      res = { kind: "error", files: [...batch], error: files, ms: performance.now() - started };
+    } else if (files.size === 0) {
+      res = { kind: "skipped", files: [...batch], reason: "nothing the app runs changed" };
+    } else {
+      if (this.loaded) this.o.beforeReload?.();
+      this.host.beginReload();
+      res = await reload(this.world, { files, force });
+      if (res.kind === "ok") {
+        const reran = new Set(res.executed.map((p) => relative(process.cwd(), p)));
+        this.host.endReload((key) => reran.has(key));
+      }
+    }
+    if (res.kind === "error") {
+      for (const f of batch) this.retry.add(f);
+      this.lastError = res.error;
+    } else if (res.kind === "ok") {
+      this.retry.clear();
+      this.lastError = undefined;
+      this.loaded = true;
+    }
+    if (!this.loaded && res.kind === "error" && batch.has(this.o.entry) && batch.size === 1) {
+      logError(this.o.log, "the app failed to start; waiting for a fix", res.error, this.isUserFile);
+    } else if (wasLoaded || res.kind !== "ok") {
+      logResult(this.o.log, res, this.isUserFile);
+    }
+    for (const fn of this.listeners) fn(res);
+  }
+
+  /**
+   * Drops saves that change nothing Bun would run (same text, or the same transpiled
+   * output: comments, formatting, types), and catches syntax errors and missing imports
+   * before any module is disposed. Returns the files to reload, or the error.
+   */
+  private worthReloading(batch: Set<string>): Set<string> | Error {
+    const out = new Set<string>();
+    if (!this.loaded) out.add(this.o.entry);
+    for (const f of batch) {
+      if (!this.graph.has(f) && !this.sources.has(f)) continue;
+      if (!this.isCode(f)) {
+        out.add(f);
+        continue;
+      }
+      let text: string;
+      try {
+        text = readFileSync(f, "utf8");
+      } catch {
+        const still = this.stillImported(f, batch);
+        if (still) return new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`);
+        continue; // Its importers changed too and dropped it: it leaves the graph after they re-run.
+      }
+      const old = this.sources.get(f);
+      if (old === text && !this.retry.has(f)) continue;
+      const t = transpiler(loaderFor(f)!);
+      let code: string;
+      try {
+        code = t.transformSync(text);
+      } catch (err) {
+        return inFile(err, f);
+      }
+      if (old !== undefined && !this.retry.has(f) && safeTransform(t, old) === code) {
+        this.sources.set(f, text);
+        continue;
+      }
+      const { missing } = scanModule(f, text);
+      if (missing.length) {
+        return new Error(`Cannot find module '${missing[0]}' imported from ${rel(f)}`);
+      }
+      out.add(f);
+    }
+    if (out.size === 0 && this.retry.size) for (const f of this.retry) out.add(f);
+    return out;
+  }
+
+  /** A module that still imports `file`, judging changed importers by their new text. */
+  private stillImported(file: string, batch: Set<string>): string | undefined {
+    for (const imp of this.graph.importers(file, "static")) {
+      let text = this.sources.get(imp);
+      if (batch.has(imp)) {
+        try {
+          text = readFileSync(imp, "utf8");
+        } catch {
+          continue;
+        }
+      }
+      if (text === undefined) continue;
+      try {
+        const { deps, missing } = scanModule(imp, text);
+        if (missing.length || deps.some(([d]) => d === file)) return imp;
+      } catch {
+        return imp;
+      }
+    }
+    return undefined;
+  }
+
+  private get world() {
+    return {
+      graph: this.graph,
+      hot: this.hot,
+      entry: this.o.entry,
+      isCode: this.isCode,
+      index: () => this.index(),
+      loading: async <T>(fn: () => Promise<T>) => {
+        this.loadingDepth++;
+        try {
+          return await fn();
+        } finally {
+          this.loadingDepth--;
+        }
+      },
+      serveEntry: (ns: Record<string, unknown>) => this.serveEntry(ns),
+      warn: (err: unknown, where: string) => logError(this.o.log, `${where} failed`, err, this.isUserFile),
+      disposeTimeoutMs: this.o.disposeTimeoutMs ?? 3000,
+    };
+  }
+
+  /** Serves the entry's export, unless the app already started its own server while loading. */
+  private serveEntry(ns: Record<string, unknown>): void {
+    const { exportName } = this.o;
+    const name = exportName ?? "default";
+    if (exportName && !(exportName in ns)) {
+      const have = Object.keys(ns);
+      throw new EntryError(
+        `${relative(process.cwd(), this.o.entry)} has no export "${exportName}"; it exports: ${have.length ? have.join(", ") : "nothing"}`,
+      );
+    }
+    if (this.host.hasOwnServers() && !exportName) return;
+    const value = ns[name];
+    const servable = servableOf(value);
+    if (!servable) {
+      if (exportName) throw new EntryError(`export "${exportName}" is not servable: expected ${SERVABLE_SHAPES}`);
+      if (!this.script && this.host.servers().length === 0) this.o.log.info("the entry serves nothing: running it as a script");
+      this.script = true;
+      return;
+    }
+    this.script = false;
+    if (servable.kind === "options") this.host.serve(servable.options, "entry");
+    else this.host.withKey("entry", () => servable.app.listen({}));
+  }
+
+  private onModuleLoad(path: string, source: string): void {
+    this.sources.set(path, source);
+    this.reads.delete(path);
+    this.unscanned.add(path);
+    this.graph.add(path);
+  }
+
+  private noteRead(owner: string, file: string): void {
+    let set = this.reads.get(owner);
+    if (!set) this.reads.set(owner, (set = new Set()));
+    if (set.has(file)) return;
+    set.add(file);
+    this.unscanned.add(owner);
+  }
+
+  /** Scans modules loaded since last time; cheap when nothing is pending. */
+  private index(): void {
+    for (const p of this.unscanned) this.scan(p);
+    this.unscanned.clear();
+  }
+
+  private scan(p: string): void {
+    const source = this.sources.get(p);
+    if (source === undefined) return;
+    let deps: Array<[string, "static" | "dynamic"]>;
+    try {
+      deps = scanModule(p, source).deps.filter(([d]) => inScope(d, this.o.scope));
+    } catch {
+      return; // A module that does not parse keeps its old edges; the reload reports the error.
+    }
+    for (const f of this.reads.get(p) ?? []) deps.push([f, "static"]);
+    this.graph.setDeps(p, deps);
+  }
+
+  /**
+   * Scanning is not on the start-up path: the graph is only needed at the first save,
+   * so modules are scanned in small slices after the app is up.
+   */
+  private indexInBackground(): void {
+    const step = () => {
+      let n = 0;
+      for (const p of this.unscanned) {
+        this.scan(p);
+        this.unscanned.delete(p);
+        if (++n >= 50) return void setTimeout(step, 1);
+      }
+    };
+    setTimeout(step, 1);
+  }
+
+  private invalidate(path: string): void {
+    const importers = this.graph.importers(path, "static");
+    queueMicrotask(() => void this.changed(importers.length ? importers : [path], true));
+  }
+}
+
+/** Transpiler errors name a pretend file (`input.ts`); point them at the real one. */
+function inFile(err: unknown, file: string): Error {
+  const first = (err as any)?.errors?.[0] ?? err;
+  const pos = first?.position;
+  const out = new SyntaxError(String(first?.message ?? err)) as SyntaxError & { position?: unknown };
+  if (pos) out.position = { ...pos, file };
+  return out;
+}
+
+function safeTransform(t: Bun.Transpiler, source: string): string | undefined {
+  try {
+    return t.transformSync(source);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * `hmr-run main.ts`: the dev server process. Starts the app, the watcher, env files,
+ * the keyboard and signal handling, and prints the banner. The data flows one way:
+ * watcher → app (reloader → graph/loader → host).
+ */
+import { relative } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+import { App, EntryError } from "./app.ts";
+import { EnvFiles, EnvFileError } from "./env.ts";
+import { createLogger } from "./log.ts";
+import { makeScope } from "./loader/scope.ts";
+import { Watcher } from "./watcher.ts";
+import { ServeError } from "./server/host.ts";
+import type { RunOptions } from "./options.ts";
+import { UsageError } from "./options.ts";
+
+const rel = (p: string) => relative(process.cwd(), p) || ".";
+
+export async function runDev(o: RunOptions): Promise<void> {
+  const log = createLogger(o.logLevel);
+  const env = new EnvFiles(o.envFiles);
+  try {
+    env.apply();
+  } catch (err) {
+    if (err instanceof EnvFileError) throw new UsageError(err.message);
+    throw err;
+  }
+  const scope = makeScope(o.include, o.exclude, o.cwd);
+  const app = new App({
+    entry: o.entry,
+    exportName: o.exportName,
+    scope,
+    log,
+    serve: { hostname: o.hostname, port: o.port, unix: o.unix, tls: o.tls, explicit: o.explicit },
+    beforeReload: o.clear ? () => process.stdout.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
+  });
+  if (o.refresh) {
+    const { enableRefresh } = await import("./server/refresh.ts");
+    enableRefresh(app);
+  }
+
+
+  const envSet = new Set(o.envFiles);
+  const watcher = new Watcher(
+    scope,
+    (files) => {
+      const envChanged = [...files].some((f) => envSet.has(f));
+      if (envChanged) {
+        try {
+          const { changed } = env.apply();
+          log.info(`env files changed (${changed.length ? changed.join(", ") : "no variable"}): reloading the app`);
+          void app.reloadAll();
+        } catch (err) {
+          log.error(err instanceof Error ? err.message : String(err));
+        }
+        for (const f of envSet) files.delete(f);
+      }
+      if (files.size) void app.changed(files);
+    },
+    { extra: o.envFiles },
+  );
+  // Watch before the entry loads: a save made while it starts is not lost.
+  watcher.start();
+  await app.start();
+  if (app.lastError instanceof ServeError || (!app.loaded && app.lastError instanceof EntryError)) {
+    watcher.close();
+    await app.stop();
+    throw new UsageError((app.lastError as Error).message);
+  }
+  banner(log, app, o, scope.include, scope.exclude);
+
+  const shutdown = onSignals(log, async () => {
+    watcher.close();
+    await app.stop();
+  });
+  listenKeys(log, () => {
+    log.info("reloading the whole app (r)");
+    void app.reloadAll();
+  }, shutdown);
+}
+
+function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, include: string[], exclude: string[]) {
+  const urls = app.host.servers().map((s) => (s.url ? s.url.href : `unix:${o.unix}`));
+  const where = urls.length ? `serving ${urls.join(", ")}` : app.loaded ? "running as a script (no server)" : "waiting for a fix";
+  const ex = exclude.filter((e) => !e.endsWith("/hmr-run/src") && !e.startsWith(import.meta.dir));
+  log.info(
+    `hmr-run ${pkg.version} on Bun ${Bun.version}: ${where}\n` +
+      `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${include.map(rel).join(", ")}` +
+      (ex.length ? `, excluding ${ex.map(rel).join(", ")}` : "") +
+      `\n  r + Enter reloads everything, Ctrl+C stops`,
+  );
+}
+
+/** First SIGINT/SIGTERM: dispose hooks run, servers stop, exit 0. A second one exits at once. */
+function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<void>): () => void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    log.info("shutting down (Ctrl+C again to force)");
+    stop()
+      .catch((err) => log.error("shutdown failed", err))
+      .finally(() => process.exit(0));
+  };
+  process.on("SIGINT", () => handler("SIGINT"));
+  process.on("SIGTERM", () => handler("SIGTERM"));
+  return () => handler("q");
+}
+
+/** `r` + Enter: full reload. Only when stdin is a terminal, so piped input stays the app's. */
+function listenKeys(log: ReturnType<typeof createLogger>, reloadAll: () => void, quit: () => void): void {
+  if (!process.stdin.isTTY && !process.env.HMR_RUN_KEYS) return;
+  process.stdin.setEncoding("utf8");
+  let buf = "";
+  process.stdin.on("data", (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).trim().toLowerCase();
+      buf = buf.slice(nl + 1);
+      if (line === "r") reloadAll();
+      else if (line === "q") quit();
+      else if (line) log.info("keys: r + Enter reloads everything, Ctrl+C stops");
+    }
+  });
+  process.stdin.on("error", () => {});
+}

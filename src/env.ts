@@ -1,0 +1,104 @@
+/**
+ * `--env-file`: dotenv files loaded into `process.env` before the entry runs, later
+ * files winning, as Bun's own flag does. Parsed here (not with Bun's loader) so a bad
+ * line can be named and an edited file can be applied again, removals included.
+ */
+import { readFileSync } from "node:fs";
+
+/** A dotenv file that could not be read or parsed; names the file and line. */
+export class EnvFileError extends Error {
+  override name = "EnvFileError";
+}
+
+const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)?$/;
+
+/** Parses dotenv text: `KEY=value`, quotes, `export`, comments, `${VAR}` expansion. */
+export function parseEnv(text: string, file: string, lookup: (k: string) => string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const get = (k: string) => out.get(k) ?? lookup(k) ?? "";
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (!raw.trim() || raw.trimStart().startsWith("#")) continue;
+    const m = LINE.exec(raw);
+    if (!m) throw new EnvFileError(`${file}:${i + 1}: expected KEY=value, got: ${raw.trim().slice(0, 60)}`);
+    const key = m[1]!;
+    let value = (m[2] ?? "").trim();
+    const q = value[0];
+    if (q === '"' || q === "'" || q === "`") {
+      // A quoted value may span lines until its closing quote.
+      let body = value.slice(1);
+      let end = closing(body, q);
+      while (end < 0 && i + 1 < lines.length) {
+        body += "\n" + lines[++i];
+        end = closing(body, q);
+      }
+      if (end < 0) throw new EnvFileError(`${file}:${i + 1}: unterminated ${q} quote for ${key}`);
+      value = body.slice(0, end);
+      if (q === '"') value = value.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1");
+      if (q !== "'") value = expand(value, get);
+    } else {
+      value = expand(value.replace(/\s+#.*$/, ""), get);
+    }
+    out.set(key, value);
+  }
+  return out;
+}
+
+function closing(s: string, q: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "\\") i++;
+    else if (s[i] === q) return i;
+  }
+  return -1;
+}
+
+function expand(value: string, get: (k: string) => string): string {
+  return value.replace(/\\\$/g, "\0").replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a, b) => get(a ?? b)).replace(/\0/g, "$");
+}
+
+/**
+ * Owns the variables that env files put into `process.env`: applying again after an
+ * edit sets new values and removes keys that left the files (unless the shell set them).
+ */
+export class EnvFiles {
+  private applied = new Map<string, string>();
+  private shell: Record<string, string | undefined> | undefined;
+
+  constructor(readonly files: string[]) {}
+
+  /** Reads every file and updates `process.env`; throws EnvFileError naming file and line. */
+  apply(): { changed: string[] } {
+    const next = new Map<string, string>();
+    const shell = this.shell ?? { ...process.env };
+    for (const file of this.files) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (err) {
+        throw new EnvFileError(`cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      }
+      for (const [k, v] of parseEnv(text, file, (k) => next.get(k) ?? shell[k])) next.set(k, v);
+    }
+    if (!this.shell) {
+      // Bun itself may have loaded the same files (.env) before we ran: a variable that
+      // already holds the file's value came from the file, not from the shell.
+      for (const [k, v] of next) if (shell[k] === v) delete shell[k];
+      this.shell = shell;
+    }
+    const changed: string[] = [];
+    for (const [k, v] of next) {
+      // Variables from the shell win over env files, as with Bun's own --env-file.
+      if (shell[k] !== undefined) continue;
+      if (process.env[k] !== v) changed.push(k);
+      process.env[k] = v;
+    }
+    for (const k of this.applied.keys()) {
+      if (next.has(k)) continue;
+      changed.push(k);
+      delete process.env[k];
+    }
+    this.applied = new Map([...next].filter(([k]) => shell[k] === undefined));
+    return { changed };
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The module graph: which project file imports which. Pure data, no I/O, so the
+ * reload planner can be tested with plain strings.
+ */
+
+/** How one module reaches another: `static` imports re-run their importer, `dynamic` ones do not. */
+export type EdgeKind = "static" | "dynamic";
+
+interface Node {
+  deps: Map<string, EdgeKind>;
+  importers: Map<string, EdgeKind>;
+}
+
+export class ModuleGraph {
+  private nodes = new Map<string, Node>();
+
+  private node(path: string): Node {
+    let n = this.nodes.get(path);
+    if (!n) this.nodes.set(path, (n = { deps: new Map(), importers: new Map() }));
+    return n;
+  }
+
+  /** Adds a node with no edges (a module seen loading before it was scanned). */
+  add(path: string): void {
+    this.node(path);
+  }
+
+  has(path: string): boolean {
+    return this.nodes.has(path);
+  }
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  paths(): IterableIterator<string> {
+    return this.nodes.keys();
+  }
+
+  /** Replaces the outgoing edges of `path`; a static edge wins over a dynamic one to the same file. */
+  setDeps(path: string, deps: Iterable<[string, EdgeKind]>): void {
+    const n = this.node(path);
+    for (const dep of n.deps.keys()) this.nodes.get(dep)?.importers.delete(path);
+    n.deps.clear();
+    for (const [dep, kind] of deps) {
+      if (dep === path) continue;
+      if (n.deps.get(dep) === "static") continue;
+      n.deps.set(dep, kind);
+      this.node(dep).importers.set(path, kind);
+    }
+  }
+
+  deps(path: string, kind?: EdgeKind): string[] {
+    return pick(this.nodes.get(path)?.deps, kind);
+  }
+
+  importers(path: string, kind?: EdgeKind): string[] {
+    return pick(this.nodes.get(path)?.importers, kind);
+  }
+
+  /** Drops a node and every edge that touches it. */
+  remove(path: string): void {
+    const n = this.nodes.get(path);
+    if (!n) return;
+    for (const dep of n.deps.keys()) this.nodes.get(dep)?.importers.delete(path);
+    for (const imp of n.importers.keys()) this.nodes.get(imp)?.deps.delete(path);
+    this.nodes.delete(path);
+  }
+
+  /**
+   * Everything that may have to run again when `changed` did: the changed files and
+   * their transitive static importers. Climbing stops at a module for which
+   * `stopsAt` is true (a self-accepting module takes its own update).
+   */
+  affected(changed: Iterable<string>, stopsAt: (path: string) => boolean = () => false): Set<string> {
+    const out = new Set<string>();
+    const stack = [...changed].filter((p) => this.nodes.has(p));
+    while (stack.length) {
+      const p = stack.pop()!;
+      if (out.has(p)) continue;
+      out.add(p);
+      if (stopsAt(p)) continue;
+      for (const imp of this.importers(p, "static")) if (!out.has(imp)) stack.push(imp);
+    }
+    return out;
+  }
+
+  /**
+   * Strongly connected components of the subgraph on `within`, dependencies first
+   * (Tarjan's order), so a module is only re-run after everything it imports.
+   * A cycle comes out as one component: its members must be evicted together.
+   */
+  components(within: Set<string>): string[][] {
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const onStack = new Set<string>();
+    const stack: string[] = [];
+    const out: string[][] = [];
+    let next = 0;
+    // Iterative Tarjan: deep import chains must not overflow the JS stack.
+    for (const root of within) {
+      if (index.has(root)) continue;
+      const work: Array<[string, string[]]> = [];
+      const enter = (v: string) => {
+        index.set(v, next);
+        low.set(v, next++);
+        stack.push(v);
+        onStack.add(v);
+        work.push([v, this.deps(v).filter((d) => within.has(d))]);
+      };
+      enter(root);
+      while (work.length) {
+        const top = work[work.length - 1]!;
+        const [v, todo] = top;
+        const w = todo.pop();
+        if (w !== undefined) {
+          if (!index.has(w)) enter(w);
+          else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+          continue;
+        }
+        work.pop();
+        const parent = work[work.length - 1];
+        if (parent) low.set(parent[0], Math.min(low.get(parent[0])!, low.get(v)!));
+        if (low.get(v) === index.get(v)) {
+          const comp: string[] = [];
+          let x: string;
+          do {
+            x = stack.pop()!;
+            onStack.delete(x);
+            comp.push(x);
+          } while (x !== v);
+          out.push(comp);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A shortest static import chain from `from` up to its importer `to` (for "why did this re-run"). */
+  chain(from: string, to: string): string[] {
+    const prev = new Map<string, string>([[from, from]]);
+    const queue = [from];
+    while (queue.length) {
+      const p = queue.shift()!;
+      if (p === to) break;
+      for (const imp of this.importers(p, "static")) {
+        if (!prev.has(imp)) {
+          prev.set(imp, p);
+          queue.push(imp);
+        }
+      }
+    }
+    if (!prev.has(to)) return [];
+    const path = [to];
+    while (path[0] !== from) path.unshift(prev.get(path[0]!)!);
+    return path;
+  }
+
+  /** Nodes no longer reachable from `roots` through any edge (removed imports). */
+  unreachable(roots: Iterable<string>): string[] {
+    const seen = new Set<string>();
+    const stack = [...roots];
+    while (stack.length) {
+      const p = stack.pop()!;
+      if (seen.has(p) || !this.nodes.has(p)) continue;
+      seen.add(p);
+      stack.push(...this.deps(p));
+    }
+    return [...this.nodes.keys()].filter((p) => !seen.has(p));
+  }
+}
+
+function pick(edges: Map<string, EdgeKind> | undefined, kind?: EdgeKind): string[] {
+  if (!edges) return [];
+  const out: string[] = [];
+  for (const [p, k] of edges) if (!kind || k === kind) out.push(p);
+  return out;
+}

@@ -1,0 +1,29 @@
+/**
+ * Process listeners added while a module runs are removed when it runs again.
+ * Without this, every reload of an Elysia app adds one more `beforeExit` listener
+ * holding the old app alive (Elysia 1.4's `.listen()` registers one per call).
+ */
+
+const METHODS = ["on", "addListener", "once", "prependListener", "prependOnceListener"] as const;
+
+/**
+ * `ownerOf` names the module adding a listener (undefined: not during a module run);
+ * `onOwnerDispose` registers the undo with that module's dispose hooks.
+ */
+export function trackProcessListeners(
+  ownerOf: () => string | undefined,
+  onOwnerDispose: (owner: string, undo: () => void) => void,
+): void {
+  const proc = process as any;
+  for (const method of METHODS) {
+    const original = proc[method];
+    if (original.__hmrRun) continue;
+    const wrapped = function (this: unknown, event: string | symbol, listener: (...a: any[]) => void) {
+      const owner = ownerOf();
+      if (owner) onOwnerDispose(owner, () => process.removeListener(event, listener));
+      return original.call(this, event, listener);
+    };
+    Object.defineProperty(wrapped, "__hmrRun", { value: true });
+    proc[method] = wrapped;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * hmr-run's own output: one consola instance, and the one place where a reload's
+ * outcome becomes text.
+ */
+import { createConsola, type ConsolaInstance } from "consola";
+import { relative } from "node:path";
+import type { ReloadResult } from "./reloader.ts";
+import { report, where } from "./errors.ts";
+
+/** Levels accepted by --log-level. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const LEVEL: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 };
+
+export function createLogger(level: LogLevel): ConsolaInstance {
+  return createConsola({ level: LEVEL[level], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
+}
+
+const rel = (p: string) => {
+  const r = relative(process.cwd(), p);
+  return r.startsWith("..") ? p : r;
+};
+
+/** Prints an error with file:line:column and a code frame. */
+export function logError(log: ConsolaInstance, title: string, err: unknown, isUserFile: (f: string) => boolean): void {
+  const r = report(err, isUserFile);
+  const at = r.location ? ` (${where(r.location)})` : "";
+  log.error(`${title}${at}: ${r.message}${r.frame ? "\n" + r.frame : ""}`);
+}
+
+/** One line per reload: what changed, how many modules ran, how long it took. */
+export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (f: string) => boolean): void {
+  const files = res.files.map(rel).join(", ");
+  if (res.kind === "skipped") {
+    log.debug(`${files}: ${res.reason}`);
+    return;
+  }
+  if (res.kind === "error") {
+    logError(log, `reload failed after ${files} changed; the previous code keeps running`, res.error, isUserFile);
+    return;
+  }
+  const n = res.executed.length;
+  const stop = res.stoppedAt.length ? `, stopped at ${res.stoppedAt.map(rel).join(", ")} (exports unchanged)` : "";
+  log.success(`${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}`);
+  for (const p of res.executed) {
+    const why = res.because.get(p);
+    log.debug(`  ${rel(p)}${why && why !== p ? ` re-ran because it imports ${rel(why)}` : " changed"}`);
+  }
+  const lazy = res.evicted.filter((p) => !res.executed.includes(p));
+  if (lazy.length) log.debug(`  evicted (next import() loads them fresh): ${lazy.map(rel).join(", ")}`);
+}

@@ -1,0 +1,160 @@
+/**
+ * Turns command-line arguments into one checked options object. Every problem is a
+ * UsageError with a one-line message; nothing here starts anything.
+ */
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** Bad input from the user: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Everything `hmr-run` was asked to do, checked. */
+export interface RunOptions {
+  entry: string;
+  exportName?: string;
+  hostname: string;
+  port: number;
+  unix?: string;
+  tls?: { cert: string; key: string };
+  explicit: { hostname: boolean; port: boolean; unix: boolean };
+  logLevel: LogLevel;
+  envFiles: string[];
+  clear: boolean;
+  refresh: boolean;
+  include: string[];
+  exclude: string[];
+  cwd: string;
+}
+
+/** The raw values citty parsed, plus the repeatable flags collected from argv. */
+export interface RawArgs {
+  entry?: string;
+  host?: string;
+  port?: string;
+  unix?: string;
+  "log-level"?: string;
+  clear?: boolean;
+  refresh?: boolean;
+  "tls-cert"?: string;
+  "tls-key"?: string;
+  envFiles: string[];
+  include: string[];
+  exclude: string[];
+}
+
+export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.env): RunOptions {
+  const logLevel = (raw["log-level"] ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${raw["log-level"]}")`);
+  }
+  const { entry, exportName } = resolveEntry(raw.entry, cwd);
+  const port = parsePort(raw.port ?? env.PORT ?? "3000", raw.port !== undefined ? "--port" : "$PORT");
+  const hostname = raw.host ?? "localhost";
+  if (!hostname.trim()) throw new UsageError("--host must not be empty");
+  let unix: string | undefined;
+  if (raw.unix !== undefined) {
+    unix = resolve(cwd, raw.unix);
+    const dir = dirname(unix);
+    if (!existsSync(dir)) throw new UsageError(`--unix ${raw.unix}: folder ${dir} does not exist`);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      throw new UsageError(`--unix ${raw.unix}: folder ${dir} is not writable`);
+    }
+  }
+  let tls: RunOptions["tls"];
+  if (raw["tls-cert"] || raw["tls-key"]) {
+    if (!raw["tls-cert"] || !raw["tls-key"]) throw new UsageError("--tls-cert and --tls-key go together");
+    tls = { cert: readText(raw["tls-cert"], "--tls-cert", cwd), key: readText(raw["tls-key"], "--tls-key", cwd) };
+  }
+  const envFiles = raw.envFiles.map((f) => {
+    const abs = resolve(cwd, f);
+    if (!existsSync(abs)) throw new UsageError(`--env-file ${f}: no such file`);
+    return abs;
+  });
+  const include = (raw.include.length ? raw.include : ["."]).map((p) => {
+    const abs = resolve(cwd, p);
+    if (!existsSync(abs)) throw new UsageError(`--reload-include ${p}: no such file or folder`);
+    return abs;
+  });
+  const exclude = raw.exclude.map((p) => resolve(cwd, p));
+  return {
+    entry,
+    exportName,
+    hostname,
+    port,
+    unix,
+    tls,
+    explicit: { hostname: raw.host !== undefined, port: raw.port !== undefined, unix: unix !== undefined },
+    logLevel,
+    envFiles,
+    clear: !!raw.clear,
+    refresh: !!raw.refresh,
+    include,
+    exclude,
+    cwd,
+  };
+}
+
+function parsePort(value: string, from: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UsageError(`${from} must be a whole number from 0 to 65535 (got "${value}")`);
+  }
+  return n;
+}
+
+function readText(path: string, flag: string, cwd: string): string {
+  try {
+    return readFileSync(resolve(cwd, path), "utf8");
+  } catch {
+    throw new UsageError(`${flag} ${path}: cannot read that file`);
+  }
+}
+
+/**
+ * `main.ts`, `main.ts:app`, or nothing: then package.json's `module` / `main`, else
+ * `index.ts` (or .tsx/.js/.jsx/.mjs), as Bun picks an entry.
+ */
+export function resolveEntry(spec: string | undefined, cwd: string): { entry: string; exportName?: string } {
+  if (!spec) return { entry: defaultEntry(cwd) };
+  let file = spec;
+  let exportName: string | undefined;
+  const m = /^(.*[^:]):([A-Za-z_$][\w$]*)$/.exec(spec);
+  if (m && !existsSync(resolve(cwd, spec))) {
+    file = m[1]!;
+    exportName = m[2];
+  }
+  const abs = resolve(cwd, file);
+  if (!existsSync(abs)) throw new UsageError(`entry ${file} not found (looked in ${cwd})`);
+  if (statSync(abs).isDirectory()) return { entry: defaultEntry(abs), exportName };
+  try {
+    accessSync(abs, constants.R_OK);
+  } catch {
+    throw new UsageError(`entry ${file} is not readable`);
+  }
+  return { entry: abs, exportName };
+}
+
+const INDEX = ["index.ts", "index.tsx", "index.js", "index.jsx", "index.mjs", "index.mts"];
+
+function defaultEntry(dir: string): string {
+  const pkgPath = resolve(dir, "package.json");
+  if (existsSync(pkgPath)) {
+    let pkg: { module?: unknown; main?: unknown };
+    try {
+      pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
+    } catch (err) {
+      throw new UsageError(`package.json in ${dir} is not valid JSON: ${(err as Error).message}`);
+    }
+    for (const field of ["module", "main"] as const) {
+      const v = pkg[field];
+      if (typeof v === "string" && existsSync(resolve(dir, v))) return resolve(dir, v);
+    }
+  }
+  for (const name of INDEX) if (existsSync(resolve(dir, name))) return resolve(dir, name);
+  throw new UsageError("no entry given and none found (package.json module/main, index.ts). Usage: hmr-run <entry[:export]> [options]");
+}

@@ -1,0 +1,247 @@
+/**
+ * Hosts the user's servers. `Bun.serve()` is intercepted: the first call binds the port,
+ * every later call from the same place (a re-run module, Elysia's `.listen()`) swaps
+ * the handlers into the running server, so sockets and connections survive reloads.
+ */
+import type { Server } from "bun";
+
+/** Where to serve when the app does not say, and what the user asked for explicitly. */
+export interface ServeDefaults {
+  hostname: string;
+  port: number;
+  unix?: string;
+  tls?: { cert: string; key: string };
+  /** The CLI was given --host / --port / --unix: they win over the app's own values. */
+  explicit: { hostname: boolean; port: boolean; unix: boolean };
+}
+
+type Options = Record<string, any>;
+/** Rewrites each response before it leaves (used by browser refresh). */
+export type ResponseTransform = (res: Response, req: Request) => Response | Promise<Response>;
+
+interface Slot {
+  key: string;
+  server: Server<any>;
+  proxy: Server<any>;
+  user: Options;
+  bind: string;
+}
+
+export class Host {
+  private slots = new Map<string, Slot>();
+  private realServe = Bun.serve.bind(Bun);
+  /** Slots claimed during the current reload: the rest may be stopped afterwards. */
+  private claimed = new Set<string>();
+  transform: ResponseTransform | undefined;
+  /** Extra routes of hmr-run's own (browser refresh), merged under the user's. */
+  ownRoutes: Record<string, (req: Request) => Response | Promise<Response>> = {};
+
+  constructor(
+    private defaults: ServeDefaults,
+    private log: { info(msg: string): void; error(msg: string, err?: unknown): void },
+  ) {}
+
+  /** Replaces `Bun.serve` so the app's own calls land here; `keyOf` names the calling place. */
+  intercept(keyOf: () => string): void {
+    (Bun as any).serve = (options: Options) => this.serve(options ?? {}, this.forcedKey ?? keyOf());
+  }
+
+  private forcedKey: string | undefined;
+  /** Runs `fn` with every `Bun.serve()` call inside it filed under `key` (hmr-run calling `.listen()`). */
+  withKey<T>(key: string, fn: () => T): T {
+    this.forcedKey = key;
+    try {
+      return fn();
+    } finally {
+      this.forcedKey = undefined;
+    }
+  }
+
+  /** The app started servers of its own (Bun.serve, .listen()) rather than exporting a handler. */
+  hasOwnServers(): boolean {
+    for (const key of this.slots.keys()) if (key !== "entry") return true;
+    return false;
+  }
+
+  /** Serves `options` under `key`: binds on first use, swaps handlers afterwards. */
+  serve(options: Options, key: string): Server<any> {
+    this.claimed.add(key);
+    const opts = this.withDefaults(options, key);
+    const bind = bindOf(opts);
+    const slot = this.slots.get(key);
+    if (slot && slot.bind === bind) {
+      slot.user = opts;
+      this.swap(slot);
+      return slot.proxy;
+    }
+    if (slot) {
+      this.log.info(`${key}: address changed to ${bind}, restarting that server`);
+      slot.server.stop(true);
+      this.slots.delete(key);
+    }
+    return this.start(key, opts, bind).proxy;
+  }
+
+  /** Every live server (for the banner and for tests). */
+  servers(): Server<any>[] {
+    return [...this.slots.values()].map((s) => s.server);
+  }
+
+  /** Starts tracking which servers a reload asks for again. */
+  beginReload(): void {
+    this.claimed.clear();
+  }
+
+  /** Stops servers whose owners ran again this reload without asking for them. */
+  endReload(reran: (key: string) => boolean): void {
+    for (const [key, slot] of this.slots) {
+      if (!this.claimed.has(key) && reran(key)) {
+        this.log.info(`${key} no longer starts a server: stopped ${slot.bind}`);
+        slot.server.stop(true);
+        this.slots.delete(key);
+      }
+    }
+  }
+
+  /** Re-applies handlers to every server (after ownRoutes or transform changed). */
+  refreshAll(): void {
+    for (const slot of this.slots.values()) this.swap(slot);
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.slots.values()];
+    this.slots.clear();
+    await Promise.all(all.map((s) => s.server.stop(true)));
+  }
+
+  private withDefaults(options: Options, key: string): Options {
+    const d = this.defaults;
+    const out: Options = { ...options };
+    const say = (what: string, theirs: unknown, ours: unknown) =>
+      this.log.info(`${key} asks for ${what} ${theirs}; serving on ${ours} as given on the command line`);
+    if (d.explicit.unix || (out.unix === undefined && d.unix)) {
+      if (out.unix !== undefined && out.unix !== d.unix) say("unix socket", out.unix, d.unix);
+      out.unix = d.unix;
+      delete out.port;
+      delete out.hostname;
+    } else if (out.unix === undefined) {
+      if (d.explicit.port && out.port !== undefined && Number(out.port) !== d.port) say("port", out.port, d.port);
+      if (d.explicit.port || out.port === undefined) out.port = d.port;
+      if (d.explicit.hostname && out.hostname !== undefined && out.hostname !== d.hostname) say("host", out.hostname, d.hostname);
+      if (d.explicit.hostname || out.hostname === undefined) out.hostname = d.hostname;
+    }
+    if (d.tls && out.tls === undefined) out.tls = d.tls;
+    return out;
+  }
+
+  private start(key: string, user: Options, bind: string): Slot {
+    const slot = { key, user, bind } as Slot;
+    const fetch = (req: Request, server: Server<any>) => {
+      const own = this.ownRoutes[new URL(req.url).pathname];
+      if (own) return own(req);
+      const handler = slot.user.fetch;
+      if (typeof handler !== "function") return new Response("Not Found", { status: 404 });
+      const res = handler.call(server, req, server);
+      return this.transform ? this.after(res, req) : res;
+    };
+    const error = (err: Error) => {
+      if (typeof slot.user.error === "function") return slot.user.error.call(slot.server, err);
+      this.log.error("a request handler threw", err);
+      return new Response("Internal Server Error", { status: 500 });
+    };
+    // Websocket handlers are looked up per event, so a reload swaps them for open sockets too.
+    const ws = (name: string) => (...args: unknown[]) => slot.user.websocket?.[name]?.(...args);
+    const websocket = {
+      ...(user.websocket ?? {}),
+      message: ws("message"),
+      open: ws("open"),
+      close: ws("close"),
+      drain: ws("drain"),
+      ping: ws("ping"),
+      pong: ws("pong"),
+    };
+    try {
+      slot.server = this.realServe({ ...user, routes: this.routesOf(user), fetch, error, websocket } as any);
+    } catch (err) {
+      throw ServeError.from(err, bind);
+    }
+    slot.proxy = this.proxy(slot);
+    this.slots.set(key, slot);
+    return slot;
+  }
+
+  private swap(slot: Slot): void {
+    // fetch, error and websocket delegate to slot.user already; routes are native, so reload them.
+    if (slot.user.routes || Object.keys(this.ownRoutes).length) {
+      slot.server.reload({ routes: this.routesOf(slot.user) } as any);
+    }
+  }
+
+  private routesOf(user: Options): Record<string, unknown> | undefined {
+    const routes = user.routes as Record<string, unknown> | undefined;
+    const own = Object.keys(this.ownRoutes).length ? this.ownRoutes : undefined;
+    if (!routes) return own;
+    const out: Record<string, unknown> = {};
+    for (const [path, route] of Object.entries(routes)) out[path] = this.transform ? this.wrapRoute(route) : route;
+    return { ...out, ...own };
+  }
+
+  private wrapRoute(route: unknown): unknown {
+    if (typeof route === "function") {
+      return (req: Request, server: Server<any>) => this.after((route as Function).call(server, req, server), req);
+    }
+    if (route instanceof Response) return (req: Request) => this.after(route.clone() as Response, req);
+    if (route && typeof route === "object" && !(route as any).index) {
+      const out: Record<string, unknown> = {};
+      for (const [method, h] of Object.entries(route)) out[method] = this.wrapRoute(h);
+      return out;
+    }
+    return route;
+  }
+
+  private after(res: Response | Promise<Response>, req: Request): Response | Promise<Response> {
+    const t = this.transform!;
+    return res instanceof Promise ? res.then((r) => t(r, req)) : t(res, req);
+  }
+
+  /** The server object the app sees: `reload()` goes through hmr-run, the rest is the real server. */
+  private proxy(slot: Slot): Server<any> {
+    const reload = (opts: Options) => {
+      slot.user = { ...slot.user, ...opts };
+      this.swap(slot);
+      return slot.proxy;
+    };
+    // An app that stops its own server (say, in a dispose hook) gets a fresh one next time.
+    const stop = (closeActive?: boolean) => {
+      if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);
+      return slot.server.stop(closeActive);
+    };
+    return new Proxy(slot.server, {
+      get: (target, prop) => {
+        if (prop === "reload") return reload;
+        if (prop === "stop") return stop;
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  }
+}
+
+/** The server could not bind: the port is taken, the host is not local, the socket path is not writable. */
+export class ServeError extends Error {
+  override name = "ServeError";
+  static from(err: unknown, bind: string): ServeError {
+    const e = err as { code?: string; message?: string };
+    const [host, port] = bind.startsWith("unix:") ? [bind, ""] : [bind.slice(0, bind.lastIndexOf(":")), bind.slice(bind.lastIndexOf(":") + 1)];
+    const why =
+      e.code === "EADDRINUSE" ? `port ${port} is already in use (try --port ${Number(port) + 1})`
+      : e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND" ? `cannot bind host ${host}: not an address of this machine`
+      : e.code === "EACCES" ? `permission denied binding ${bind}`
+      : `cannot listen on ${bind}: ${e.message ?? String(err)}`;
+    return new ServeError(why);
+  }
+}
+
+function bindOf(o: Options): string {
+  return o.unix ? `unix:${o.unix}` : `${o.hostname}:${o.port}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * Turns what the entry exports into something to serve: Bun's `{ fetch, routes, ... }`,
+ * an app object with `.fetch` (Hono, Elysia), or a bare `(req) => Response`.
+ */
+
+/** The shapes an entry's export may take, for error messages. */
+export const SERVABLE_SHAPES =
+  "an object with fetch() or routes (Bun.serve options), an app with .fetch (Elysia, Hono), or a (request) => Response function";
+
+export type Servable =
+  | { kind: "options"; options: Record<string, any> }
+  | { kind: "listen"; app: { listen(opts: unknown): unknown } };
+
+/** How to serve `value`, or undefined when it is not a servable shape. */
+export function servableOf(value: unknown): Servable | undefined {
+  if (typeof value === "function") {
+    // A class or an app factory is not a handler; a plain function taking a request is.
+    if (/^class\b/.test(Function.prototype.toString.call(value))) return undefined;
+    const fn = value as (...a: unknown[]) => unknown;
+    return { kind: "options", options: { fetch: (req: Request, server: unknown) => fn(req, server) } };
+  }
+  if (!value || typeof value !== "object") return undefined;
+  const v = value as Record<string, any>;
+  // Elysia builds its routes and websocket config inside .listen(); let it, Bun.serve is ours.
+  if (isElysia(v)) return { kind: "listen", app: v as { listen(opts: unknown): unknown } };
+  if (typeof v.fetch === "function" && !isPlainOptions(v)) {
+    const app = v;
+    return { kind: "options", options: { fetch: (req: Request, server: unknown) => app.fetch(req, server) } };
+  }
+  if (typeof v.fetch === "function" || (v.routes && typeof v.routes === "object")) return { kind: "options", options: v };
+  return undefined;
+}
+
+function isElysia(v: Record<string, any>): boolean {
+  return typeof v.listen === "function" && typeof v.fetch === "function" && "router" in v && "config" in v;
+}
+
+/** A plain `{ fetch, port, ... }` object literal (Bun's convention) rather than an app instance. */
+function isPlainOptions(v: Record<string, any>): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}

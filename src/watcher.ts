@@ -1,0 +1,84 @@
+/**
+ * Watches the include paths and turns bursts of fs events into batches of files.
+ * One editor save can be 1 to 5 events (truncate+write, temp file+rename,
+ * backup+write+delete), so events settle briefly before a batch goes out.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { join } from "node:path";
+import { inScope, type Scope } from "./loader/scope.ts";
+
+export interface WatcherOptions {
+  /** Quiet time before a batch goes out (ms). */
+  settleMs?: number;
+  /** Quiet time while saves keep coming (a save storm, a branch switch) (ms). */
+  stormSettleMs?: number;
+  /** A batch within this long after the previous one counts as a storm (ms). */
+  stormWindowMs?: number;
+  /** A storm still flushes at least this often (ms). */
+  maxWaitMs?: number;
+  /** Extra files outside the scope to watch (env files). */
+  extra?: string[];
+}
+
+/** Watches `scope` recursively; `onBatch` gets each settled set of absolute paths. */
+export class Watcher {
+  private watchers: FSWatcher[] = [];
+  private pending = new Set<string>();
+  private timer: Timer | undefined;
+  private firstAt = 0;
+  private lastFlush = -Infinity;
+  private readonly o: Required<WatcherOptions>;
+
+  constructor(
+    private scope: Scope,
+    private onBatch: (files: Set<string>) => void,
+    options: WatcherOptions = {},
+  ) {
+    this.o = { settleMs: 4, stormSettleMs: 80, stormWindowMs: 60, maxWaitMs: 500, extra: [], ...options };
+  }
+
+  start(): void {
+    for (const dir of this.scope.include) {
+      const w = watch(dir, { recursive: true }, (_event, name) => {
+        if (name) this.note(join(dir, name.toString()));
+      });
+      w.on("error", () => {});
+      this.watchers.push(w);
+    }
+    for (const file of this.o.extra) {
+      if (this.scope.include.some((d) => file.startsWith(d + "/"))) continue;
+      try {
+        const w = watch(file, () => this.note(file));
+        w.on("error", () => {});
+        this.watchers.push(w);
+      } catch {
+        // A missing extra file is reported by whoever asked for it.
+      }
+    }
+  }
+
+  /** Records one changed path (also how tests and the `r` key inject changes). */
+  note(path: string): void {
+    if (!inScope(path, this.scope) && !this.o.extra.includes(path)) return;
+    const now = performance.now();
+    if (this.pending.size === 0) this.firstAt = now;
+    this.pending.add(path);
+    clearTimeout(this.timer);
+    const storm = now - this.lastFlush < this.o.stormWindowMs;
+    const wait = now - this.firstAt >= this.o.maxWaitMs ? 0 : storm ? this.o.stormSettleMs : this.o.settleMs;
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = new Set();
+    this.lastFlush = performance.now();
+    if (batch.size) this.onBatch(batch);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Test scenarios through a real fixture: files in a temp folder, the real CLI as a
+ * subprocess, real HTTP. Every wait polls with a deadline; nothing sleeps and hopes.
+ */
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync, symlinkSync, realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import type { Subprocess } from "bun";
+
+export const ROOT = resolve(import.meta.dir, "..", "..");
+export const CLI = join(ROOT, "src", "cli.ts");
+
+/** A folder of files, written and edited the way an editor would. */
+export class Fixture {
+  readonly dir: string;
+
+  constructor(files: Record<string, string> = {}, opts: { nodeModules?: boolean } = {}) {
+    this.dir = realpathSync(mkdtempSync(join(tmpdir(), "hmr-run-test-")));
+    for (const [name, text] of Object.entries(files)) this.write(name, text);
+    // Fixtures import elysia, hono and hmr-run itself as a user's app would.
+    if (opts.nodeModules !== false) {
+      mkdirSync(join(this.dir, "node_modules"), { recursive: true });
+      for (const dep of readdirSync(join(ROOT, "node_modules"))) {
+        if (dep.startsWith(".")) continue;
+        symlinkSync(join(ROOT, "node_modules", dep), join(this.dir, "node_modules", dep));
+      }
+      symlinkSync(ROOT, join(this.dir, "node_modules", "hmr-run"));
+    }
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  write(name: string, text: string): void {
+    const p = this.path(name);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text);
+  }
+
+  read(name: string): string {
+    return readFileSync(this.path(name), "utf8");
+  }
+
+  /** Replaces the first occurrence of `from` in a file. */
+  edit(name: string, from: string | RegExp, to: string): void {
+    const text = this.read(name);
+    const next = text.replace(from, to);
+    if (next === text) throw new Error(`edit of ${name}: ${from} not found`);
+    this.write(name, next);
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+let nextPort = 21000 + Math.floor(Math.random() * 20000);
+/** A port nothing in this test run used yet. */
+export function freePort(): number {
+  return nextPort++;
+}
+
+/** The real `hmr-run` CLI running on a fixture; its output is collected for assertions. */
+export class Run {
+  readonly proc: Subprocess<"pipe", "pipe", "pipe">;
+  out = "";
+  readonly port: number;
+  readonly url: string;
+  private exitCode: number | null = null;
+
+  constructor(fx: Fixture, args: string[], opts: { port?: number; env?: Record<string, string>; stdin?: boolean } = {}) {
+    this.port = opts.port ?? freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    const hasPort = args.some((a) => a === "--port" || a.startsWith("--port=") || a === "--unix");
+    const full = hasPort ? args : [...args, "--port", String(this.port), "--host", "127.0.0.1"];
+    this.proc = Bun.spawn([process.execPath, CLI, ...full], {
+      cwd: fx.dir,
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...opts.env },
+    });
+    void this.pump(this.proc.stdout);
+    void this.pump(this.proc.stderr);
+    void this.proc.exited.then((c) => (this.exitCode = c));
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>) {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) this.out += dec.decode(chunk);
+  }
+
+  /** GET a path; returns the body text, or throws when nothing answers. */
+  async get(path = "/"): Promise<string> {
+    const res = await fetch(this.url + path);
+    return res.text();
+  }
+
+  /** Polls `path` until the body satisfies `want`; fails with the last body seen. */
+  async until(want: string | RegExp | ((body: string) => boolean), path = "/", ms = 10_000): Promise<string> {
+    const ok = typeof want === "function" ? want : (b: string) => (typeof want === "string" ? b === want : want.test(b));
+    const end = Date.now() + ms;
+    let last = "(no answer)";
+    while (Date.now() < end) {
+      if (this.exitCode !== null) throw new Error(`hmr-run exited with ${this.exitCode}\n${this.out}`);
+      try {
+        last = await this.get(path);
+        if (ok(last)) return last;
+      } catch (err) {
+        last = `(error: ${(err as Error).message})`;
+      }
+      await Bun.sleep(15);
+    }
+    throw new Error(`waited ${ms} ms for ${want} at ${path}; last answer: ${last}\n--- output ---\n${this.out}`);
+  }
+
+  /** Waits until the output contains `text` (counting from `from`, an earlier `mark()`). */
+  async output(text: string | RegExp, from = 0, ms = 10_000): Promise<string> {
+    const end = Date.now() + ms;
+    const has = () => (typeof text === "string" ? this.out.slice(from).includes(text) : text.test(this.out.slice(from)));
+    while (Date.now() < end) {
+      if (has()) return this.out.slice(from);
+      if (this.exitCode !== null) break;
+      await Bun.sleep(10);
+    }
+    throw new Error(`waited for output ${text}\n--- output ---\n${this.out}`);
+  }
+
+  /** Where the output is now: pass to `output()` to wait only for what comes next. */
+  mark(): number {
+    return this.out.length;
+  }
+
+  /** Waits for the next finished reload line (✔ or ERROR) after `from`. */
+  async reloaded(from: number, ms = 10_000): Promise<string> {
+    return this.output(/re-ran in|reload failed|ERROR/, from, ms);
+  }
+
+  async exited(ms = 10_000): Promise<number> {
+    const code = await Promise.race([this.proc.exited, Bun.sleep(ms).then(() => null)]);
+    if (code === null) throw new Error(`hmr-run did not exit within ${ms} ms\n${this.out}`);
+    await Bun.sleep(0);
+    return code;
+  }
+
+  async stop(): Promise<void> {
+    if (this.exitCode !== null) return;
+    this.proc.kill("SIGTERM");
+    const code = await Promise.race([this.proc.exited, Bun.sleep(5000).then(() => null)]);
+    if (code === null) this.proc.kill("SIGKILL");
+  }
+}
+
+/** Runs the CLI to completion (for bad-input tests): exit code and all output. */
+export async function runOnce(fx: Fixture, args: string[], ms = 10_000): Promise<{ code: number; out: string }> {
+  const proc = Bun.spawn([process.execPath, CLI, ...args], {
+    cwd: fx.dir,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), ms);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, out: out + err };
+}
