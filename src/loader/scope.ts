@@ -50,5 +50,5 @@ export function loaderFilter(scope: Scope): RegExp {
   const inc = scope.include.map((d) => escape(d.endsWith(sep) ? d : d + sep)).join("|");
   const exc = scope.exclude.map((d) => `${escape(d)}(?:/|$)`).join("|");
   const notExcluded = exc ? `(?!${exc})` : "";
-  return new RegExp(`^${notExcluded}(?:${inc})(?!.*/(?:node_modules|\\.git)/)[^?]*\\.(?:m?[jt]sx?)(?:\\?.*)?$`);
+  return new RegExp(`^${notExcluded}(?:${inc})(?!(?:.*/)?(?:node_modules|\\.git)/)[^?]*\\.(?:m?[jt]sx?)(?:\\?.*)?$`);
 }
