@@ -1,0 +1,157 @@
+/**
+ * Every example in examples/ runs under the real CLI, copied into a temp folder whose
+ * node_modules links hmr-run as an installed package, and gets one real edit.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Fixture, Run, ROOT } from "./support/fixture.ts";
+
+const runs: Run[] = [];
+const fixtures: Fixture[] = [];
+afterEach(async () => {
+  await Promise.all(runs.splice(0).map((r) => r.stop()));
+  for (const f of fixtures.splice(0)) f.cleanup();
+});
+
+/** Copies examples/<name> into a fresh fixture and starts `hmr-run main.ts` in it. */
+function example(name: string, opts: { args?: string[]; env?: Record<string, string> } = {}) {
+  const dir = join(ROOT, "examples", name);
+  const files: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d)) {
+      const p = join(d, entry);
+      if (statSync(p).isDirectory()) walk(p);
+      else files[relative(dir, p)] = readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  const fx = new Fixture(files);
+  fixtures.push(fx);
+  const run = new Run(fx, opts.args ?? ["main.ts"], { env: opts.env });
+  runs.push(run);
+  return { fx, run };
+}
+
+/** A websocket client whose messages can be awaited one by one, with a deadline. */
+class Socket {
+  private ws: WebSocket;
+  private inbox: string[] = [];
+  private waiting: Array<() => void> = [];
+  readonly opened: Promise<void>;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.onmessage = (e) => {
+      this.inbox.push(String(e.data));
+      for (const w of this.waiting.splice(0)) w();
+    };
+    this.opened = new Promise((ok, fail) => {
+      this.ws.onopen = () => ok();
+      this.ws.onerror = () => fail(new Error(`websocket ${url} failed to open`));
+    });
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends `text` and returns the next message that arrives. */
+  async ask(text: string, ms = 5000): Promise<string> {
+    this.inbox = [];
+    this.ws.send(text);
+    const end = Date.now() + ms;
+    while (!this.inbox.length) {
+      if (Date.now() > end) throw new Error(`no websocket answer to "${text}" within ${ms} ms`);
+      await Promise.race([new Promise<void>((r) => this.waiting.push(r)), Bun.sleep(50)]);
+    }
+    return this.inbox.shift()!;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+const count = (text: string, what: string) => text.split(what).length - 1;
+
+describe("examples run under hmr-run and reload on an edit", () => {
+  test("elysia: routes, validation and a websocket; the slow database opens once", async () => {
+    const { fx, run } = example("elysia", { env: { DB_WARMUP_MS: "300" } });
+    await run.until("Hello from Elysia");
+    const post = (title: string) =>
+      fetch(run.url + "/todos", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title }) });
+    expect((await post("keep me")).status).toBe(201);
+    expect((await post("")).status).toBe(422);
+    expect((await fetch(run.url + "/todos/abc")).status).toBe(422);
+    expect((await fetch(run.url + "/")).headers.get("server-timing")).toMatch(/^app;dur=/);
+    const ws = new Socket(run.url.replace("http", "ws") + "/chat");
+    await ws.opened;
+    expect(await ws.ask("hi")).toBe("you said: hi");
+
+    const m = run.mark();
+    fx.edit("routes/hello.ts", "Hello from Elysia", "Hello again");
+    await run.until("Hello again");
+    expect(await run.reloaded(m)).toMatch(/routes\/hello\.ts → 2 modules re-ran/);
+    // The database module did not run again: same connection, same rows, one start-up.
+    expect(await run.get("/todos")).toContain("keep me");
+    expect(count(run.out, "database ready")).toBe(1);
+    // The open websocket survived the reload and still answers.
+    expect(ws.open).toBe(true);
+    expect(await ws.ask("still there?")).toBe("you said: still there?");
+    ws.close();
+  });
+
+  test("hono: a sub-app edit is served and the import.meta.hot.data counter keeps counting", async () => {
+    const { fx, run } = example("hono");
+    await run.until("Hello from Hono (visit 1)");
+    expect(await run.get("/api/quotes/1")).toContain("Grace Hopper");
+    const m = run.mark();
+    fx.edit("quotes.ts", "Grace Hopper", "Rear Admiral Grace Hopper");
+    await run.until((b) => b.includes("Rear Admiral"), "/api/quotes/1");
+    expect(await run.reloaded(m)).toMatch(/quotes\.ts → 3 modules re-ran/);
+    // main.ts ran again, visits.ts did not: the count carries on.
+    expect(await run.get("/")).toBe("Hello from Hono (visit 2)");
+    fx.edit("visits.ts", "return ++state.count;", "return (state.count += 10);");
+    await run.until("Hello from Hono (visit 12)");
+  });
+
+  test("bun-serve: native routes are swapped in and stored data stays", async () => {
+    const { fx, run } = example("bun-serve");
+    await run.until("Hello from Bun.serve");
+    const created = await fetch(run.url + "/api/users", { method: "POST", body: JSON.stringify({ name: "Grace" }) });
+    expect(created.status).toBe(201);
+    expect(await run.get("/api/users/2")).toBe(`{"id":2,"name":"Grace"}`);
+    fx.edit("api/users.ts", `{ error: "no such user" }`, `{ error: "user not found" }`);
+    await run.until(`{"error":"user not found"}`, "/api/users/9");
+    expect(await run.get("/api/users/2")).toBe(`{"id":2,"name":"Grace"}`);
+    expect(await run.get("/health")).toBe("ok");
+  });
+
+  test("listen: an app calling .listen() itself keeps one server across reloads", async () => {
+    const { fx, run } = example("listen");
+    await run.until("Hello from an app that listens by itself");
+    const pid = await run.get("/pid");
+    fx.edit("routes.ts", "Hello from an app that listens by itself", "Edited while listening");
+    await run.until("Edited while listening");
+    expect(await run.get("/pid")).toBe(pid);
+    expect(run.out).not.toContain("EADDRINUSE");
+    expect(count(run.out, "listening on")).toBe(2);
+  });
+
+  test("script: the worker picks up the new handler, keeps its counter and stops the old timer", async () => {
+    const { fx, run } = example("script", { env: { TICK_MS: "50" } });
+    const before = await run.output(/job (\d+): handled by v1/);
+    const lastV1 = Math.max(...[...before.matchAll(/job (\d+): handled by v1/g)].map((x) => Number(x[1])));
+    const m = run.mark();
+    fx.edit("handler.ts", "handled by v1", "handled by v2");
+    await run.output(/job \d+: handled by v2/, m);
+    const after = run.mark();
+    // Three more ticks, all from the new code: the old timer was cleared by onDispose.
+    await run.output(/(job \d+: handled by v2[^]*){3}/, after);
+    const later = run.out.slice(after);
+    expect(later).not.toContain("v1");
+    const firstV2 = Number(/job (\d+): handled by v2/.exec(run.out.slice(m))![1]);
+    expect(firstV2).toBeGreaterThan(lastV1);
+  });
+});
