@@ -98,6 +98,7 @@ export class App {
       const owner = this.hot.caller();
       return owner ? relative(process.cwd(), owner) : "entry";
     });
+    this.guardProcess();
     this.graph.add(this.o.entry);
     await this.changed([this.o.entry], true);
     this.indexInBackground();
@@ -182,6 +183,19 @@ export class App {
       logResult(this.o.log, res, this.isUserFile);
     }
     for (const fn of this.listeners) fn(res);
+    if (res.kind !== "skipped") this.collectSoon();
+  }
+
+  private gcTimer: Timer | undefined;
+  /**
+   * Old module instances are garbage once evicted, but the heap only shrinks when a full
+   * collection runs; one second after the last reload (off the reload path) keeps RSS
+   * flat across thousands of reloads instead of drifting up by tens of MB.
+   */
+  private collectSoon(): void {
+    clearTimeout(this.gcTimer);
+    this.gcTimer = setTimeout(() => Bun.gc(true), 1000);
+    this.gcTimer.unref();
   }
 
   /**
@@ -287,6 +301,9 @@ export class App {
     const servable = servableOf(value);
     if (!servable) {
       if (exportName) throw new EntryError(`export "${exportName}" is not servable: expected ${SERVABLE_SHAPES}`);
+      if (this.host.has("entry")) {
+        throw new EntryError(`${rel(this.o.entry)} no longer exports a servable ${name} export (keeping the previous handler): expected ${SERVABLE_SHAPES}`);
+      }
       if (!this.script && this.host.servers().length === 0) this.o.log.info("the entry serves nothing: running it as a script");
       this.script = true;
       return;
@@ -344,6 +361,12 @@ export class App {
       }
     };
     setTimeout(step, 1);
+  }
+
+  /** A stray rejection or exception in user code is reported; it never takes the dev server down. */
+  private guardProcess(): void {
+    process.on("unhandledRejection", (reason) => logError(this.o.log, "unhandled promise rejection in the app", reason, this.isUserFile));
+    process.on("uncaughtException", (err) => logError(this.o.log, "uncaught exception in the app", err, this.isUserFile));
   }
 
   private invalidate(path: string): void {

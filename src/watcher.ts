@@ -27,6 +27,7 @@ export class Watcher {
   private timer: Timer | undefined;
   private firstAt = 0;
   private lastFlush = -Infinity;
+  private storm = false;
   private readonly o: Required<WatcherOptions>;
 
   constructor(
@@ -34,7 +35,9 @@ export class Watcher {
     private onBatch: (files: Set<string>) => void,
     options: WatcherOptions = {},
   ) {
-    this.o = { settleMs: 4, stormSettleMs: 80, stormWindowMs: 60, maxWaitMs: 500, extra: [], ...options };
+    // A person saves far less often than every 100 ms; tools (formatters, git checkout,
+    // generators) do. Within such a storm, wait for 150 ms of quiet, flushing at least every 500 ms.
+    this.o = { settleMs: 4, stormSettleMs: 150, stormWindowMs: 100, maxWaitMs: 500, extra: [], ...options };
   }
 
   start(): void {
@@ -64,9 +67,14 @@ export class Watcher {
     if (this.pending.size === 0) this.firstAt = now;
     this.pending.add(path);
     clearTimeout(this.timer);
-    const storm = now - this.lastFlush < this.o.stormWindowMs;
-    const wait = now - this.firstAt >= this.o.maxWaitMs ? 0 : storm ? this.o.stormSettleMs : this.o.settleMs;
-    this.timer = setTimeout(() => this.flush(), wait);
+    // A storm starts when saves follow a batch closely, and lasts until a quiet flush.
+    if (now - this.lastFlush < this.o.stormWindowMs) this.storm = true;
+    const overdue = now - this.firstAt >= this.o.maxWaitMs;
+    const wait = overdue ? 0 : this.storm ? this.o.stormSettleMs : this.o.settleMs;
+    this.timer = setTimeout(() => {
+      if (!overdue) this.storm = false;
+      this.flush();
+    }, wait);
   }
 
   private flush(): void {

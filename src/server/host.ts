@@ -57,6 +57,11 @@ export class Host {
     }
   }
 
+  /** Is a server filed under `key` running? */
+  has(key: string): boolean {
+    return this.slots.has(key);
+  }
+
   /** The app started servers of its own (Bun.serve, .listen()) rather than exporting a handler. */
   hasOwnServers(): boolean {
     for (const key of this.slots.keys()) if (key !== "entry") return true;

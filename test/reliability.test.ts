@@ -1,0 +1,306 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
+import { Fixture, Run } from "./support/fixture.ts";
+
+const runs: Run[] = [];
+const fixtures: Fixture[] = [];
+afterEach(async () => {
+  await Promise.all(runs.splice(0).map((r) => r.stop()));
+  for (const f of fixtures.splice(0)) f.cleanup();
+});
+
+function start(files: Record<string, string>, args: string[] = ["main.ts"], env?: Record<string, string>) {
+  const fx = new Fixture(files);
+  fixtures.push(fx);
+  const run = new Run(fx, args, { env });
+  runs.push(run);
+  return { fx, run };
+}
+
+const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
+
+describe("reliability: under load", () => {
+  test("20 keep-alive clients during 50 reloads: no failed request, never a mix of two versions", async () => {
+    const { fx, run } = start({
+      "a.ts": `export const A = 0;\n`,
+      "b.ts": `export const B = 0;\n`,
+      "main.ts": `import { A } from "./a.ts";\nimport { B } from "./b.ts";\nexport default { fetch: async () => { await Bun.sleep(0); return new Response(A + ":" + B); } };\n`,
+    });
+    await run.until("0:0");
+    let failed = 0;
+    let mixed = 0;
+    let ok = 0;
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        try {
+          const res = await fetch(run.url);
+          const body = await res.text();
+          const [a, b] = body.split(":");
+          if (res.status !== 200) failed++;
+          else if (a !== b) mixed++;
+          else ok++;
+        } catch {
+          failed++;
+        }
+      }
+    };
+    const clients = Array.from({ length: 20 }, client);
+    const started = Date.now();
+    for (let i = 1; i <= 50; i++) {
+      // One save of two files: both must change in the same reload.
+      fx.write("a.ts", `export const A = ${i};\n`);
+      fx.write("b.ts", `export const B = ${i};\n`);
+      await run.until(`${i}:${i}`);
+    }
+    while (Date.now() - started < 5000) await Bun.sleep(50);
+    stop = true;
+    await Promise.all(clients);
+    console.log(`under load: ${ok} good responses, ${failed} failed, ${mixed} mixed, over ${Date.now() - started} ms`);
+    expect(failed).toBe(0);
+    expect(mixed).toBe(0);
+    expect(ok).toBeGreaterThan(100);
+  });
+});
+
+describe("reliability: save storms", () => {
+  test("100 saves of one file within a second end with the final content and a few reloads", async () => {
+    const { fx, run } = start({
+      "dep.ts": `export const N = -1;\n`,
+      "main.ts": `import { N } from "./dep.ts";\nexport default { fetch: () => new Response(String(N)) };\n`,
+    });
+    await run.until("-1");
+    const m = run.mark();
+    for (let i = 0; i < 100; i++) {
+      fx.write("dep.ts", `export const N = ${i};\n`);
+      await Bun.sleep(9);
+    }
+    await run.until("99");
+    const n = reloadLines(run.out.slice(m)).length;
+    console.log(`save storm: 100 saves → ${n} reloads`);
+    expect(n).toBeLessThanOrEqual(6);
+  });
+
+  test("saves to several files at once are one reload", async () => {
+    const { fx, run } = start({
+      "a.ts": `export const A = 1;\n`,
+      "b.ts": `export const B = 1;\n`,
+      "c.ts": `export const C = 1;\n`,
+      "main.ts": `import { A } from "./a.ts";\nimport { B } from "./b.ts";\nimport { C } from "./c.ts";\nexport default { fetch: () => new Response(\`\${A}\${B}\${C}\`) };\n`,
+    });
+    await run.until("111");
+    const m = run.mark();
+    for (const f of ["a", "b", "c"]) fx.write(`${f}.ts`, `export const ${f.toUpperCase()} = 2;\n`);
+    await run.until("222");
+    const lines = reloadLines(run.out.slice(m));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toMatch(/a\.ts, b\.ts, c\.ts → 4 modules re-ran/);
+  });
+});
+
+describe("reliability: broken code", () => {
+  const app = {
+    "lib/deep/util.ts": `export const util = () => "u1";\n`,
+    "lib/svc.ts": `import { util } from "./deep/util.ts";\nexport const svc = () => "s:" + util();\n`,
+    "main.ts": `import { svc } from "./lib/svc.ts";\nexport default { fetch: () => new Response(svc()) };\n`,
+  };
+
+  test("a syntax error in a deep dependency names the file and line; fixing it recovers", async () => {
+    const { fx, run } = start(app);
+    await run.until("s:u1");
+    const m = run.mark();
+    fx.write("lib/deep/util.ts", `export const util = () => {\n  return "u2" +;\n};\n`);
+    await run.output(/lib\/deep\/util\.ts:2:\d+/, m);
+    expect(await run.get()).toBe("s:u1");
+    fx.write("lib/deep/util.ts", `export const util = () => "u3";\n`);
+    await run.until("s:u3");
+  });
+
+  test("importing a file that does not exist keeps the old app; creating it recovers", async () => {
+    const { fx, run } = start(app);
+    await run.until("s:u1");
+    const m = run.mark();
+    fx.write("lib/svc.ts", `import { util } from "./deep/util.ts";\nimport { extra } from "./extra.ts";\nexport const svc = () => "s:" + util() + extra;\n`);
+    await run.output(/Cannot find module '\.\/extra\.ts'.*lib\/svc\.ts/, m);
+    expect(await run.get()).toBe("s:u1");
+    fx.write("lib/extra.ts", `export const extra = "+x";\n`);
+    await run.until("s:u1+x");
+  });
+
+  test("an entry that stops exporting a handler keeps the old one and says what is servable", async () => {
+    const { fx, run } = start(app);
+    await run.until("s:u1");
+    const m = run.mark();
+    fx.write("main.ts", `import { svc } from "./lib/svc.ts";\nexport const notAHandler = 42;\nexport default 42;\n`);
+    await run.output(/not servable|serves nothing|no longer/, m);
+    expect(await run.get()).toBe("s:u1");
+    fx.write("main.ts", `import { svc } from "./lib/svc.ts";\nexport default { fetch: () => new Response("back:" + svc()) };\n`);
+    await run.until("back:s:u1");
+  });
+});
+
+describe("reliability: files that move", () => {
+  const app = {
+    "lib/name.ts": `export const name = "n1";\n`,
+    "main.ts": `import { name } from "./lib/name.ts";\nexport default { fetch: () => new Response(name) };\n`,
+  };
+
+  test("a deleted module is an error until it is restored", async () => {
+    const { fx, run } = start(app);
+    await run.until("n1");
+    const m = run.mark();
+    unlinkSync(fx.path("lib/name.ts"));
+    await run.output(/lib\/name\.ts was deleted but main\.ts still imports it/, m);
+    expect(await run.get()).toBe("n1");
+    fx.write("lib/name.ts", `export const name = "n2";\n`);
+    await run.until("n2");
+  });
+
+  test("a deleted module whose import is removed leaves the graph", async () => {
+    const { fx, run } = start(app);
+    await run.until("n1");
+    unlinkSync(fx.path("lib/name.ts"));
+    fx.write("main.ts", `export default { fetch: () => new Response("alone") };\n`);
+    await run.until("alone");
+  });
+
+  test("a renamed module and a renamed folder, with the import updated", async () => {
+    const { fx, run } = start(app);
+    await run.until("n1");
+    renameSync(fx.path("lib/name.ts"), fx.path("lib/title.ts"));
+    fx.write("main.ts", `import { name } from "./lib/title.ts";\nexport default { fetch: () => new Response("t:" + name) };\n`);
+    await run.until("t:n1");
+    renameSync(fx.path("lib"), fx.path("src"));
+    fx.write("main.ts", `import { name } from "./src/title.ts";\nexport default { fetch: () => new Response("s:" + name) };\n`);
+    await run.until("s:n1");
+    fx.write("src/title.ts", `export const name = "moved";\n`);
+    await run.until("s:moved");
+  });
+
+  test("a module replaced by a symlink to another file", async () => {
+    const { fx, run } = start({ ...app, "alt/name.ts": `export const name = "linked";\n` });
+    await run.until("n1");
+    unlinkSync(fx.path("lib/name.ts"));
+    symlinkSync(fx.path("alt/name.ts"), fx.path("lib/name.ts"));
+    await run.until("linked");
+  });
+
+  test("an editor that writes a temp file and renames it over the module", async () => {
+    const { fx, run } = start(app);
+    await run.until("n1");
+    for (const v of ["r1", "r2", "r3"]) {
+      writeFileSync(fx.path("lib/.name.ts.swp"), `export const name = "${v}";\n`);
+      renameSync(fx.path("lib/.name.ts.swp"), fx.path("lib/name.ts"));
+      await run.until(v);
+    }
+  });
+
+  test("a backup-write-delete editor save", async () => {
+    const { fx, run } = start(app);
+    await run.until("n1");
+    renameSync(fx.path("lib/name.ts"), fx.path("lib/name.ts~"));
+    writeFileSync(fx.path("lib/name.ts"), `export const name = "bk";\n`);
+    unlinkSync(fx.path("lib/name.ts~"));
+    await run.until("bk");
+  });
+});
+
+describe("reliability: the process", () => {
+  test("SIGINT and SIGTERM run dispose hooks and exit 0", async () => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      const { fx, run } = start({
+        "main.ts": `import { onDispose } from "hmr-run";\nimport { writeFileSync } from "node:fs";\n` +
+          `onDispose(() => writeFileSync("disposed.txt", "yes"));\nexport default { fetch: () => new Response("up") };\n`,
+      });
+      await run.until("up");
+      run.proc.kill(signal);
+      expect(await run.exited()).toBe(0);
+      expect(fx.read("disposed.txt")).toBe("yes");
+    }
+  });
+
+  test("a crash inside a request handler answers 500 and the server lives on", async () => {
+    const { run } = start({
+      "main.ts": `export default { fetch: (req: Request) => { if (new URL(req.url).pathname === "/boom") throw new Error("handler exploded"); return new Response("fine"); } };\n`,
+    });
+    await run.until("fine");
+    const res = await fetch(run.url + "/boom");
+    expect(res.status).toBe(500);
+    await run.output("handler exploded");
+    expect(await run.get()).toBe("fine");
+  });
+
+  test("an unhandled promise rejection in user code is logged, not fatal", async () => {
+    const { run } = start({
+      "main.ts": `export default { fetch: (req: Request) => { if (new URL(req.url).pathname === "/reject") Promise.reject(new Error("nobody caught me")); return new Response("alive"); } };\n`,
+    });
+    await run.until("alive");
+    await fetch(run.url + "/reject");
+    await run.output("nobody caught me");
+    expect(await run.get()).toBe("alive");
+  });
+});
+
+describe("reliability: not ours", () => {
+  test("edits in node_modules, .git, excluded paths and unimported files trigger nothing", async () => {
+    const { fx, run } = start(
+      {
+        "dep.ts": `export const V = 1;\n`,
+        "scratch.ts": `export const unused = 1;\n`,
+        "generated/out.ts": `export const g = 1;\n`,
+        ".git/HEAD": "ref: refs/heads/main\n",
+        "main.ts": `import { V } from "./dep.ts";\nexport default { fetch: () => new Response("v" + V) };\n`,
+      },
+      ["main.ts", "--reload-exclude", "generated"],
+    );
+    await run.until("v1");
+    const m = run.mark();
+    fx.write("scratch.ts", `export const unused = 2;\n`);
+    fx.write("generated/out.ts", `export const g = 2;\n`);
+    fx.write(".git/HEAD", "ref: refs/heads/other\n");
+    mkdirSync(fx.path("node_modules/pkg"), { recursive: true });
+    fx.write("node_modules/pkg/index.ts", `export const p = 2;\n`);
+    // A real edit afterwards: the only reload line must be for it.
+    await Bun.sleep(0);
+    fx.write("dep.ts", `export const V = 2;\n`);
+    await run.until("v2");
+    const lines = reloadLines(run.out.slice(m));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("dep.ts →");
+    expect(lines[0]).not.toMatch(/scratch|generated|HEAD|pkg/);
+  });
+});
+
+describe("reliability: resources stay flat", () => {
+  test("1000 reloads leave file descriptors and memory flat", async () => {
+    const { run } = start(
+      {
+        "state.ts": `export const big = Array.from({ length: 20000 }, (_, i) => ({ i, s: "x" + i }));\n`,
+        "main.ts": `import { big } from "./state.ts";\nimport { onDispose } from "hmr-run";\n` +
+          `const timer = setInterval(() => {}, 1000);\nonDispose(() => clearInterval(timer));\n` +
+          `export default { fetch: (req: Request) => new URL(req.url).pathname === "/stats" ? Response.json({ rss: process.memoryUsage().rss, heap: (Bun.gc(true), require("bun:jsc").heapSize()) }) : new Response(String(big.length)) };\n`,
+      },
+      ["main.ts"],
+      { HMR_RUN_KEYS: "1" },
+    );
+    await run.until("20000");
+    const pid = run.proc.pid;
+    const fds = () => readdirSync(`/proc/${pid}/fd`).length;
+    const stats = async () => (await (await fetch(run.url + "/stats")).json()) as { rss: number; heap: number };
+    const reloadAll = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const m = run.mark();
+        run.proc.stdin.write("r\n");
+        await run.output("re-ran in", m);
+      }
+    };
+    await reloadAll(10);
+    const before = { fds: fds(), ...(await stats()) };
+    await reloadAll(990);
+    const after = { fds: fds(), ...(await stats()) };
+    const mb = (n: number) => (n / 1048576).toFixed(1) + " MB";
+    console.log(`1000 reloads: fds ${before.fds} → ${after.fds}; JS heap ${mb(before.heap)} → ${mb(after.heap)}; RSS ${mb(before.rss)} → ${mb(after.rss)}`);
+    expect(after.fds).toBeLessThanOrEqual(before.fds + 2);
+    expect(after.heap - before.heap).toBeLessThan(20 * 1048576);
+  }, 120_000);
+});
