@@ -1,0 +1,119 @@
+/**
+ * Starts one generated app under one of the runners being compared, on its own port,
+ * and collects its output. Every runner serves the very same files.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+export const ROOT = resolve(import.meta.dir, "..", "..");
+const CLI = join(ROOT, "src", "cli.ts");
+
+/** The ways of running an app that the benchmarks compare. */
+export type RunnerKind = "hmr-run" | "bun --hot" | "bun --watch" | "bun";
+
+let nextPort = 31000 + Math.floor(Math.random() * 20000);
+
+/** The command line for a runner (also printed with the results). */
+export function commandOf(kind: RunnerKind, port: number): string[] {
+  switch (kind) {
+    case "hmr-run":
+      return [process.execPath, CLI, "main.ts", "--port", String(port), "--host", "127.0.0.1"];
+    case "bun --hot":
+      return [process.execPath, "--hot", "main.ts"];
+    case "bun --watch":
+      return [process.execPath, "--watch", "main.ts"];
+    case "bun":
+      return [process.execPath, "main.ts"];
+  }
+}
+
+/** A running app: its URL, its output so far, its resident memory. */
+export class Runner {
+  readonly port = nextPort++;
+  readonly url = `http://127.0.0.1:${this.port}`;
+  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  readonly startedAt = performance.now();
+  out = "";
+  private exitCode: number | null = null;
+
+  constructor(
+    readonly kind: RunnerKind,
+    dir: string,
+  ) {
+    this.proc = Bun.spawn(commandOf(kind, this.port), {
+      cwd: dir,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, PORT: String(this.port), NO_COLOR: "1", FORCE_COLOR: "0" },
+    });
+    void this.pump(this.proc.stdout);
+    void this.pump(this.proc.stderr);
+    void this.proc.exited.then((c) => (this.exitCode = c));
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>) {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) this.out += dec.decode(chunk);
+  }
+
+  /** Polls until the app answers `/json`; returns ms since spawn. */
+  async ready(timeoutMs = 60_000): Promise<number> {
+    const end = performance.now() + timeoutMs;
+    while (performance.now() < end) {
+      if (this.exitCode !== null) throw new Error(`${this.kind} exited with ${this.exitCode} before serving\n${this.out}`);
+      try {
+        const res = await fetch(this.url + "/json");
+        if (res.status === 200) {
+          await res.arrayBuffer();
+          return performance.now() - this.startedAt;
+        }
+      } catch {
+        // Not listening yet: keep polling until the deadline.
+      }
+      await Bun.sleep(1);
+    }
+    throw new Error(`${this.kind} did not answer within ${timeoutMs} ms\n${this.out}`);
+  }
+
+  /** Modules run so far in this process, and an id that changes when the process restarts. */
+  async runs(): Promise<{ runs: number; boot: string }> {
+    const res = await fetch(this.url + "/__runs");
+    return (await res.json()) as { runs: number; boot: string };
+  }
+
+  /** Collects garbage in the app (Bun.gc(true)), then reads its resident set size in MB. */
+  async memory(): Promise<{ rssMb: number; heapMb: number }> {
+    const res = await fetch(this.url + "/__gc");
+    const usage = (await res.json()) as { heapUsed: number };
+    return { rssMb: rssOf(this.proc.pid) / 1024, heapMb: usage.heapUsed / 2 ** 20 };
+  }
+
+  get alive(): boolean {
+    return this.exitCode === null;
+  }
+
+  /** Where the output is now, for `output(from)`. */
+  mark(): number {
+    return this.out.length;
+  }
+
+  async stop(): Promise<void> {
+    if (this.exitCode !== null) return;
+    this.proc.kill("SIGTERM");
+    const code = await Promise.race([this.proc.exited, Bun.sleep(5000).then(() => null)]);
+    if (code === null) {
+      this.proc.kill("SIGKILL");
+      await this.proc.exited;
+    }
+  }
+}
+
+/** VmRSS of a process in kB, from /proc. */
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]);
+}
