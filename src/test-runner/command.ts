@@ -1,0 +1,92 @@
+/**
+ * `hmr-run test`: the process around the test runner. Reads the arguments, starts the
+ * watcher before the first run (so no save is lost), handles keys and signals.
+ * Data flows one way: watcher → runner → test graph → `bun test` subprocess.
+ */
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import { createLogger } from "../log.ts";
+import { inScope, type Scope } from "../loader/scope.ts";
+import { Watcher } from "../watcher.ts";
+import { parseTestArgs, TEST_USAGE, type TestArgs } from "./args.ts";
+import { Project } from "./project.ts";
+import { TestGraph } from "./test-graph.ts";
+import { TestRunner } from "./runner.ts";
+
+/** Runs `hmr-run test ...argv` until `q` or a signal. */
+export async function runTestCommand(argv: string[]): Promise<void> {
+  const args = parseTestArgs(argv);
+  if (args.help) {
+    console.log(TEST_USAGE);
+    return;
+  }
+  const log = createLogger(args.logLevel);
+  const project = new Project(args);
+  const scope = testScope(args);
+  const isUserFile = (p: string) => inScope(p, scope);
+  const graph = new TestGraph(project, isUserFile);
+  const runner = new TestRunner({
+    args,
+    project,
+    graph,
+    log,
+    isUserFile,
+    beforeRun: args.clear ? () => process.stdout.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
+  });
+  const outside = [...project.configFiles].filter((f) => !isUserFile(f));
+  const watcher = new Watcher(scope, (files) => void runner.changed(files), { extra: outside });
+  watcher.start();
+
+  let quitting = false;
+  const quit = async (code: number) => {
+    if (quitting) process.exit(code);
+    quitting = true;
+    watcher.close();
+    await runner.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void quit(130));
+  process.on("SIGTERM", () => void quit(0));
+  listenKeys(log, () => void runner.runAll("a pressed"), () => void quit(0));
+
+  await runner.start();
+  log.info(`watching ${scope.include.map((p) => p.replace(args.cwd, ".")).join(", ")} for changes: a + Enter runs every test file, q + Enter quits`);
+}
+
+/**
+ * The watched paths. Unlike the dev server's scope, hmr-run's own sources are not
+ * excluded: its own tests are a project like any other.
+ */
+function testScope(args: TestArgs): Scope {
+  const real = (p: string) => {
+    const abs = resolve(args.cwd, p);
+    try {
+      return realpathSync(abs);
+    } catch {
+      return abs; // Not there yet: watch the path as given.
+    }
+  };
+  return {
+    include: (args.include.length ? args.include : ["."]).map(real),
+    exclude: args.exclude.map(real),
+  };
+}
+
+/** `a` + Enter runs all, `q` + Enter quits; only on a terminal (or HMR_RUN_KEYS), so piped input stays free. */
+function listenKeys(log: ReturnType<typeof createLogger>, runAll: () => void, quit: () => void): void {
+  if (!process.stdin.isTTY && !process.env.HMR_RUN_KEYS) return;
+  process.stdin.setEncoding("utf8");
+  let buf = "";
+  process.stdin.on("data", (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).trim().toLowerCase();
+      buf = buf.slice(nl + 1);
+      if (line === "a") runAll();
+      else if (line === "q") quit();
+      else if (line) log.info("keys: a + Enter runs every test file, q + Enter quits");
+    }
+  });
+  process.stdin.on("error", (err) => log.debug(`stdin closed: ${err.message}`));
+}
