@@ -1,16 +1,25 @@
 /**
- * Gives a module its `import.meta.hot`. Bun's transpiler replaces `import.meta.hot`
- * with `undefined` in plain runs, so the expression is renamed before Bun sees it.
+ * The source of a project module as hmr-run runs it; line numbers are kept.
+ * - `import.meta.hot` becomes the module's hot context: Bun's transpiler replaces
+ *   `import.meta.hot` with `undefined` in plain runs, so it is renamed before Bun sees it.
+ * - `node:fs` and `node:fs/promises` imports are pointed at `src/runtime/fs*.ts`, so that
+ *   reads through named imports are seen (Bun snapshots builtin namespaces: see there).
  */
+import { resolve } from "node:path";
 
 const HOT = /\bimport\.meta\.hot\b/g;
 const NAME = "__hmrRunHot";
+const FS_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*)(["'])(?:node:)?fs(\/promises)?\2/g;
+const FS = JSON.stringify(resolve(import.meta.dir, "..", "runtime", "fs.ts"));
+const FS_PROMISES = JSON.stringify(resolve(import.meta.dir, "..", "runtime", "fs-promises.ts"));
 
-/** Source with `import.meta.hot` bound to the module's hot context; line numbers are kept. */
+/** The source Bun runs for a project module. */
 export function rewriteHot(source: string): string {
-  if (!source.includes("import.meta.hot")) return source;
+  let body = source;
+  if (body.includes("fs")) body = body.replace(FS_IMPORT, (_, head: string, _q, promises) => head + (promises ? FS_PROMISES : FS));
+  if (!body.includes("import.meta.hot")) return body;
   const prelude = `const ${NAME}=globalThis[Symbol.for("hmr-run.runtime")]?.context(import.meta.path);`;
-  const body = source.replace(HOT, NAME);
+  body = body.replace(HOT, NAME);
   // A shebang must stay first; the prelude goes on the same line as what follows so lines do not shift.
   if (body.startsWith("#!")) {
     const nl = body.indexOf("\n");
