@@ -69,8 +69,12 @@ export class App {
     this.hot = new Registry((p) => this.sources.has(p), {
       resolve: (spec, from) => Bun.resolveSync(spec, from.slice(0, from.lastIndexOf("/"))),
       current: (p) => namespaceOf(p),
-      invalidate: (p) => this.invalidate(p),
-      watchFile: (owner, file) => this.noteRead(owner, file),
+      invalidate: (p, message) => this.invalidate(p, message),
+      watchFile: (owner, file) => {
+        this.noteRead(owner, file);
+        // In the graph at once: a save may come before the next scan links it to its owner.
+        this.graph.add(file);
+      },
     });
     this.host = new Host(o.serve, {
       info: (m) => o.log.info(m),
@@ -128,7 +132,8 @@ export class App {
     for (const p of [...this.sources.keys()]) {
       const ctx = this.hot.retire(p, true);
       if (!ctx) continue;
-      for (const fn of ctx.disposers) {
+      // Every module leaves the graph: prune hooks (and so persisted values) close too.
+      for (const fn of [...ctx.pruners, ...ctx.disposers]) {
         try {
           await Promise.race([fn(ctx.data), Bun.sleep(this.o.disposeTimeoutMs ?? 3000)]);
         } catch (err) {
@@ -158,12 +163,13 @@ export class App {
     const files = force ? batch : this.worthReloading(batch);
     if (files instanceof Error) {
       res = { kind: "error", files: [...batch], error: files, ms: performance.now() - started };
+      if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
     } else if (files.size === 0) {
       res = { kind: "skipped", files: [...batch], reason: "nothing the app runs changed" };
     } else {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
-      res = await reload(this.world, { files, force });
+      res = await reload(this.world, { files, force, initial: !this.loaded });
       if (res.kind === "ok") {
         const reran = new Set(res.executed.map((p) => relative(process.cwd(), p)));
         this.host.endReload((key) => reran.has(key));
@@ -369,8 +375,11 @@ export class App {
     process.on("uncaughtException", (err) => logError(this.o.log, "uncaught exception in the app", err, this.isUserFile));
   }
 
-  private invalidate(path: string): void {
+  /** `import.meta.hot.invalidate()`: the module's importers run again, in a reload of their own. */
+  private invalidate(path: string, message?: string): void {
     const importers = this.graph.importers(path, "static");
+    this.o.log.info(`${rel(path)} invalidated itself${message ? `: ${message}` : ""}; re-running its importers`);
+    this.hot.emit("hmr:invalidate", { path, message }, this.world.warn);
     queueMicrotask(() => void this.changed(importers.length ? importers : [path], true));
   }
 }

@@ -6,6 +6,7 @@
 import type { ModuleGraph } from "./graph.ts";
 import type { Registry } from "./runtime/registry.ts";
 import type { HotContext } from "./runtime/hot.ts";
+import { relative } from "node:path";
 import { evict, load, namespaceOf } from "./loader/registry.ts";
 
 /** What a reload did, as data: the CLI decides how to print it. */
@@ -47,6 +48,8 @@ export interface ReloadRequest {
   files: Set<string>;
   /** Run every module again even if its code did not change (forced full reload). */
   force?: boolean;
+  /** The app's first load: nothing is reloaded yet, so reload hooks and events stay quiet. */
+  initial?: boolean;
 }
 
 export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<ReloadResult> {
@@ -61,8 +64,10 @@ export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<Re
   const candidates = graph.affected(changed, selfAccepting);
   if (namespaceOf(world.entry) === undefined) candidates.add(world.entry);
 
-  await runHooks(world, "beforeReload");
-  hot.emit("hmr:beforeUpdate", { files }, world.warn);
+  if (!req.initial) {
+    await runHooks(world, "beforeReload");
+    hot.emit("hmr:beforeUpdate", { files }, world.warn);
+  }
 
   const exportsChanged = new Set<string>();
   const executed: string[] = [];
@@ -111,7 +116,7 @@ export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<Re
       if (scc.includes(world.entry)) world.serveEntry(namespaceOf(world.entry) ?? {});
     }
   } catch (error) {
-    hot.emit("hmr:error", { error, files }, world.warn);
+    if (!req.initial) hot.emit("hmr:error", { error, files }, world.warn);
     return { kind: "error", files, error, ms: performance.now() - started };
   }
 
@@ -124,8 +129,10 @@ export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<Re
   }
   world.index();
   await prune(world, lostImporters, evicted);
-  await runHooks(world, "afterReload");
-  hot.emit("hmr:afterUpdate", { files, executed }, world.warn);
+  if (!req.initial) {
+    await runHooks(world, "afterReload");
+    hot.emit("hmr:afterUpdate", { files, executed }, world.warn);
+  }
   return { kind: "ok", files, executed, evicted, stoppedAt, because, ms: performance.now() - started };
 }
 
@@ -165,7 +172,7 @@ async function retire(world: ReloadWorld, p: string, forget = false): Promise<Ho
   const ctx = world.hot.retire(p, forget);
   if (!ctx) return undefined;
   for (const fn of forget ? [...ctx.pruners, ...ctx.disposers] : ctx.disposers) {
-    await bounded(world, () => fn(ctx.data), `a dispose hook of ${p}`);
+    await bounded(world, () => fn(ctx.data), `a ${forget ? "prune or dispose" : "dispose"} hook of ${relative(process.cwd(), p)}`);
   }
   return ctx;
 }
@@ -188,7 +195,7 @@ async function prune(world: ReloadWorld, suspects: Set<string>, evicted: string[
 
 async function runHooks(world: ReloadWorld, which: "beforeReload" | "afterReload"): Promise<void> {
   for (const [owner, fn] of world.hot.hooks(which)) {
-    await bounded(world, fn, `an ${which === "beforeReload" ? "onBeforeReload" : "onAfterReload"} hook of ${owner}`);
+    await bounded(world, fn, `an ${which === "beforeReload" ? "onBeforeReload" : "onAfterReload"} hook of ${relative(process.cwd(), owner)}`);
   }
 }
 

@@ -2,6 +2,7 @@
  * Plain helpers for user modules. Each one finds its module from the call stack and
  * does nothing when the code runs outside hmr-run (plain `bun`, production).
  */
+import { resolve } from "node:path";
 import { runtime } from "./registry.ts";
 
 /** Runs `fn` before the calling module runs again or leaves the graph (also on shutdown). */
@@ -28,7 +29,8 @@ export function onAfterReload(fn: () => unknown): void {
 /**
  * Builds a value once (a DB pool, a loaded model, a cache) and hands the same value back
  * every time the calling module runs again, until the factory's own source changes.
- * `dispose` runs on the old value when it is replaced.
+ * `dispose` runs on the old value once a new one is built, and when the module leaves the
+ * graph or the app stops.
  */
 export function persist<T>(key: string, factory: () => T, dispose?: (value: T) => void | Promise<void>): T {
   const rt = runtime();
@@ -36,25 +38,47 @@ export function persist<T>(key: string, factory: () => T, dispose?: (value: T) =
   if (!rt || !owner) return factory();
   let store = rt.persisted.get(owner);
   if (!store) rt.persisted.set(owner, (store = new Map()));
+  // Compared as text: a factory whose code changed builds a new value, one whose module
+  // changed elsewhere does not. Values it closes over are not compared.
   const source = factory.toString();
   const found = store.get(key);
-  if (found && found.source === source) return found.value as T;
-  const value = factory();
-  store.set(key, { source, value });
-  if (found && dispose) {
-    // The old value is replaced: let its owner close it once this module has moved on.
-    void Promise.resolve()
-      .then(() => dispose(found.value as T))
-      .catch((err) => console.error(`hmr-run: dispose of persisted "${key}" failed:`, err));
+  let value: T;
+  if (found && found.source === source) {
+    value = found.value as T;
+  } else {
+    // Built before the old one is disposed: if the factory throws, the old value stays.
+    value = factory();
+    store.set(key, { source, value });
+    if (found && dispose) void settle(() => dispose(found.value as T), key);
   }
+  // Each execution registers again, so the latest `dispose` is the one that runs.
+  const kept = store;
+  rt.context(owner).prune(() => {
+    if (kept.get(key)?.value !== value) return;
+    kept.delete(key);
+    if (dispose) return settle(() => dispose(value), key);
+  });
   return value;
 }
 
-/** Re-runs the calling module (and its importers) when `file` changes; for files read after start-up. */
-export function watchFile(file: string): void {
+async function settle(fn: () => unknown, key: string): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    console.error(`hmr-run: disposing persisted "${key}" failed:`, err);
+  }
+}
+
+/**
+ * Re-runs the calling module (and its importers) when `file` changes: for files read after
+ * start-up, in a request handler or lazily. Relative paths are from the working directory,
+ * as for `fs`; the file must be inside a watched path.
+ */
+export function watchFile(file: string | URL): void {
   const rt = runtime();
   const owner = rt?.caller();
-  if (rt && owner) rt.host.watchFile(owner, file);
+  if (!rt || !owner) return;
+  rt.host.watchFile(owner, file instanceof URL ? Bun.fileURLToPath(file) : resolve(file));
 }
 
 /** True when this code runs under hmr-run. */

@@ -41,11 +41,17 @@ export class Registry {
     return callerFile(this.isModule);
   }
 
-  /** Ends the current execution of `path`: its next run gets a fresh context (same `data`). */
+  /**
+   * Ends the current execution of `path`: its next run gets a fresh context (same `data`).
+   * `forget`: the module left the graph, so its `data` and persisted values go too.
+   */
   retire(path: string, forget = false): HotContext | undefined {
     const ctx = this.contexts.get(path);
     this.contexts.delete(path);
-    if (forget) this.datas.delete(path);
+    if (forget) {
+      this.datas.delete(path);
+      this.persisted.delete(path);
+    }
     return ctx;
   }
 
