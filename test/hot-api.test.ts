@@ -169,7 +169,9 @@ const apps = {
     "shape.ts": G + count("shape") +
       `export const FIELDS = ["a"];\n` +
       `import.meta.hot?.accept((mod) => { if (mod?.FIELDS.length !== FIELDS.length) import.meta.hot?.invalidate("fields changed"); });\n`,
-    "main.ts": G + count("main") + `import { FIELDS } from "./shape.ts";\n` + serveJson(`{ fields: FIELDS, runs: g.runs }`),
+    "main.ts": G + count("main") + `import { FIELDS } from "./shape.ts";\n` +
+      `import.meta.hot?.on("hmr:invalidate", (e) => { g.invalidated = e.message; });\n` +
+      serveJson(`{ fields: FIELDS, invalidated: g.invalidated ?? null, runs: g.runs }`),
   },
 } satisfies Record<string, Record<string, string>>;
 
@@ -253,6 +255,7 @@ describe("import.meta.hot: accept, decline, invalidate, prune", () => {
     fx.edit("shape.ts", `["b"]`, `["b", "c"]`);
     const v = await untilJson(run, (v) => v.fields.length === 2);
     expect(v.runs.main).toBe(2);
+    expect(v.invalidated).toBe("fields changed");
     await run.output(/shape\.ts invalidated itself: fields changed/, m);
   });
 
