@@ -176,8 +176,8 @@ const WARMUP = 300;
 const SAMPLE_MS = 30;
 
 /**
- * Best µs per step of each library over the rounds. Rounds alternate libraries so drift
- * hits all alike; the best sample is kept because other processes only ever slow a sample down.
+ * Best µs per step of each library over the rounds. Rounds interleave libraries, each
+ * round starting with the next one, so drift hits all alike; the best sample is kept because other processes only ever slow a sample down.
  */
 function measure(shape: Shape): Record<Lib, number> {
   const built = Object.fromEntries(LIBS.map((l) => [l, shape.libs[l]()])) as Record<Lib, Built>;
@@ -185,7 +185,7 @@ function measure(shape: Shape): Record<Lib, number> {
   for (const l of LIBS) for (let k = 0; k < WARMUP; k++) built[l].step(i++);
   const samples = Object.fromEntries(LIBS.map((l) => [l, [] as number[]])) as Record<Lib, number[]>;
   for (let r = 0; r < ROUNDS; r++) {
-    for (const l of LIBS) {
+    for (const l of [...LIBS.slice(r % LIBS.length), ...LIBS.slice(0, r % LIBS.length)]) {
       const b = built[l];
       let n = 0;
       const start = performance.now();

@@ -128,7 +128,8 @@ describe("reactive: effect, batch, untrack", () => {
     effect(async () => {
       seen.push(n.get());
     });
-    effect(() => seen.push(n.get() * 10));
+    // Plain JS may return anything; the types only allow a cleanup.
+    effect((() => seen.push(n.get() * 10)) as () => void);
     n.set(1);
     expect(seen).toEqual([0, 0, 1, 10]);
   });
@@ -262,6 +263,20 @@ describe("reactive: ownership by modules", () => {
     expect(second.hits).toBe(first.hits);
     expect(second.hits.get()).toBe(3);
     expect(second.fresh.get()).toBe("new");
+  });
+
+  test("an execution that throws half-way does not lose the signals it did not reach", async () => {
+    const name = `throws${n++}.ts`;
+    const body = `export const first = signal(1);\nexport const second = signal(2);\n`;
+    const path = write(name, body);
+    const before = await load(path);
+    before.second.set(20);
+    write(name, `export const first = signal(1);\nthrow new Error("half-way");\nexport const second = signal(2);\n`);
+    await expect(rerun(path)).rejects.toThrow("half-way");
+    write(name, body);
+    const after = await rerun(path);
+    expect(after.second).toBe(before.second);
+    expect(after.second.get()).toBe(20);
   });
 
   test("20 re-runs leave exactly one live top-level effect", async () => {

@@ -23,11 +23,9 @@ export function keptSignal<T>(owner: HotContext, initial: T, options: SignalOpti
   if (key !== undefined) {
     slot = slots.named.get(key);
   } else {
+    // Slots past the last signal an execution creates are kept, not trimmed: an execution
+    // that threw half-way would otherwise drop the state of the signals it never reached.
     index = created.get(owner) ?? 0;
-    if (index === 0) {
-      // Signals this execution no longer creates are dropped before the next one runs.
-      owner.dispose(() => void (slots.ordered.length = created.get(owner) ?? 0));
-    }
     created.set(owner, index + 1);
     slot = slots.ordered[index];
   }
