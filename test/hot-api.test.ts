@@ -82,11 +82,11 @@ const apps = {
       serveJson(`{ bound: V, current, runs: g.runs }`),
   },
   persist: {
-    "db.ts": G + `import { persist } from "hmr-run";\n` +
+    "db.ts": G + `import { persist } from "hmr-run";\nimport { writeFileSync } from "node:fs";\n` +
       `export const db = persist("db", () => {\n` +
       `  g.opened = (g.opened ?? 0) + 1;\n` +
       `  return { id: g.opened, pool: 4, closed: false };\n` +
-      `}, (old) => { old.closed = true; (g.closed ??= []).push(old.id); });\n` +
+      `}, (old) => { old.closed = true; (g.closed ??= []).push(old.id); writeFileSync("closed.txt", String(old.id)); });\n` +
       `export const LABEL = "l0";\n`,
     "main.ts": G + `import { db, LABEL } from "./db.ts";\n` +
       serveJson(`{ id: db.id, pool: db.pool, label: LABEL, opened: g.opened, closed: g.closed ?? [] }`),
@@ -98,7 +98,8 @@ const apps = {
     "main.ts": G + `import { V } from "./dep.ts";\n` + serveJson(`{ v: V, second: g.secondDisposed ?? 0 }`),
   },
   stuckDispose: {
-    "dep.ts": G + `import.meta.hot?.dispose(() => new Promise(() => {}));\n` +
+    // Only the first execution's hook hangs, so that stopping the app later does not wait.
+    "dep.ts": G + `import.meta.hot?.dispose(() => (V === "s0" ? new Promise(() => {}) : undefined));\n` +
       `import.meta.hot?.dispose(() => { g.afterStuck = (g.afterStuck ?? 0) + 1; });\n` +
       `export const V = "s0";\n`,
     "main.ts": G + `import { V } from "./dep.ts";\n` + serveJson(`{ v: V, after: g.afterStuck ?? 0 }`),
@@ -216,7 +217,7 @@ describe("import.meta.hot: dispose and data", () => {
     const { fx, run } = start(apps.stuckDispose);
     await untilJson(run, (v) => v.v === "s0");
     const m = run.mark();
-    fx.edit("dep.ts", `"s0"`, `"s1"`);
+    fx.edit("dep.ts", `V = "s0"`, `V = "s1"`);
     expect(await untilJson(run, (v) => v.v === "s1")).toEqual({ v: "s1", after: 1 });
     await run.output(/a dispose hook of dep\.ts failed.*did not finish within \d+ ms/, m);
   });
@@ -326,6 +327,9 @@ describe("state kept across reloads", () => {
     }
     fx.edit("db.ts", `pool: 4`, `pool: 8`);
     expect(await untilJson(run, (v) => v.pool === 8)).toEqual({ id: 2, pool: 8, label: "l20", opened: 2, closed: [1] });
+    // Stopping the app closes the live value too (dispose hooks run on SIGTERM).
+    await run.stop();
+    expect(fx.read("closed.txt")).toBe("2");
   });
 });
 
