@@ -44,7 +44,7 @@ describe("fine-grained reloads with hmr-run/reactive (real CLI)", () => {
     expect(log).toMatch(/b\.ts → 1 module re-ran in [\d.]+ ms, stopped at b\.ts \(exports unchanged\)/);
   });
 
-  test("editing a comment or a type re-executes nothing", async () => {
+  test("editing a comment, a type or a type-only import re-executes nothing", async () => {
     const { fx, run } = start(greetingApp, ["main.ts", "--log-level", "debug"]);
     await run.until((b) => b.includes(`"seen":["one"]`));
     let m = run.mark();
@@ -55,6 +55,9 @@ describe("fine-grained reloads with hmr-run/reactive (real CLI)", () => {
     await run.output("nothing the app runs changed", m);
     m = run.mark();
     fx.edit("a.ts", `const seen: string[]`, `const seen: Array<string>`);
+    await run.output("nothing the app runs changed", m);
+    m = run.mark();
+    fx.edit("a.ts", `import { effect }`, `import type { Signal } from "hmr-run/reactive";\nimport { effect }`);
     await run.output("nothing the app runs changed", m);
     expect(await json(run, "/")).toEqual({ runs: { b: 1, a: 1, main: 1 }, seen: ["one"] });
     expect(run.out).not.toContain("re-ran in");
