@@ -3,7 +3,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { batch, derived, effect, signal, untrack } from "../src/reactive/index.ts";
-import { Registry, installRuntime, runtime } from "../src/runtime/registry.ts";
+import { Registry, installRuntime } from "../src/runtime/registry.ts";
 
 describe("reactive: signal", () => {
   test("get, set, update and peek", () => {
@@ -181,6 +181,31 @@ describe("reactive: effect, batch, untrack", () => {
   });
 });
 
+describe("reactive: outside hmr-run", () => {
+  test("a module's top-level signals and effects are plain: re-importing makes new ones and disposes nothing", async () => {
+    const KEY = Symbol.for("hmr-run.runtime");
+    const saved = (globalThis as any)[KEY];
+    delete (globalThis as any)[KEY];
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "hmr-run-plain-")));
+    try {
+      const path = join(dir, "plain.ts");
+      const reactive = JSON.stringify(join(import.meta.dir, "..", "src", "reactive", "index.ts"));
+      writeFileSync(path, `import { signal, effect } from ${reactive};\nexport const s = signal(0);\nexport const runs: number[] = [];\neffect(() => void runs.push(s.get()));\n`);
+      const first = await import(path);
+      first.s.set(1);
+      delete require.cache[path];
+      const second = await import(path);
+      expect(second.s).not.toBe(first.s);
+      expect(second.s.get()).toBe(0);
+      first.s.set(2);
+      expect(first.runs).toEqual([0, 1, 2]);
+    } finally {
+      if (saved !== undefined) (globalThis as any)[KEY] = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /**
  * The reload-aware parts, in-process: a Registry that manages files in a temp folder,
  * and re-runs done as the reloader does them (dispose hooks, evict, import again).
@@ -190,8 +215,11 @@ describe("reactive: ownership by modules", () => {
   let rt: Registry;
   const KEY = Symbol.for("hmr-run.runtime");
 
+  // Test files share one process: put back whatever runtime was installed before.
+  let previous: unknown;
+
   beforeAll(() => {
-    expect(runtime()).toBeUndefined();
+    previous = (globalThis as any)[KEY];
     dir = realpathSync(mkdtempSync(join(tmpdir(), "hmr-run-reactive-")));
     rt = new Registry((p) => p.startsWith(dir + "/"), {
       resolve: (spec, from) => Bun.resolveSync(spec, from.slice(0, from.lastIndexOf("/"))),
@@ -203,7 +231,8 @@ describe("reactive: ownership by modules", () => {
   });
 
   afterAll(() => {
-    delete (globalThis as any)[KEY];
+    if (previous === undefined) delete (globalThis as any)[KEY];
+    else (globalThis as any)[KEY] = previous;
     rmSync(dir, { recursive: true, force: true });
   });
 
