@@ -1,6 +1,6 @@
 /**
- * Generates a realistic server app of N modules for the benchmarks: routes import
- * services, services import utils and tables, utils import lower utils in layers
+ * Generates a realistic server app of N modules for the benchmarks: the entry imports
+ * one router per feature (up to 20 routes each), routes import services, services import utils and tables, utils import lower utils in layers
  * (with fan-in: a few popular utils are imported by many), and `import type` pulls in
  * type-only modules. Every module that runs counts itself on `globalThis`, so a
  * benchmark can ask the server how many modules ran for one edit.
@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { routeModule, serviceModule, tableModule, typesModule, utilModule, entryModule, startupModule } from "./templates.ts";
+import { routeModule, routerModule, serviceModule, tableModule, typesModule, utilModule, entryModule, startupModule } from "./templates.ts";
 
 export interface GenerateOptions {
   /** Total number of module files, entry included. */
@@ -26,7 +26,7 @@ export interface GenerateOptions {
 export interface GeneratedApp {
   dir: string;
   modules: number;
-  /** Route whose own module is edited: only it and the entry import it. */
+  /** Route whose own module is edited: only its router imports it. */
   leaf: { file: string; url: string };
   /** Deepest-layer util, and a route that reaches it through services and utils. */
   deep: { file: string; url: string; importers: number };
@@ -38,6 +38,8 @@ export interface GeneratedApp {
 }
 
 const UTIL_LEVELS = 4;
+/** Routes per router module: a feature's worth, as one `.group()` would hold. */
+const GROUP = 20;
 
 /** Writes the app into a fresh temp folder. */
 export function generateApp(o: GenerateOptions): GeneratedApp {
@@ -57,7 +59,10 @@ export function generateApp(o: GenerateOptions): GeneratedApp {
   const utils = Math.max(UTIL_LEVELS, Math.round(n * 0.3));
   const services = Math.max(1, Math.round(n * 0.25));
   const startup = o.startupMs !== undefined ? 1 : 0;
-  const routes = n - 1 - startup - types - tables - utils - services;
+  // Routers take one module per GROUP routes: r + ceil(r / GROUP) = what is left.
+  const left = n - 1 - startup - types - tables - utils - services;
+  const routes = left - Math.ceil(left / (GROUP + 1));
+  const groups = left - routes;
   if (routes < 1) throw new Error(`generateApp: ${n} modules is too few for every layer (need at least 12)`);
 
   const dir = realpathSync(mkdtempSync(join(tmpdir(), `hmr-run-bench-${n}-`)));
@@ -100,8 +105,12 @@ export function generateApp(o: GenerateOptions): GeneratedApp {
     routeDeps.set(r, ss);
     files.set(`routes/r${r}.ts`, routeModule(r, ss, Math.floor(rand() * types)));
   }
+  for (let g = 0; g < groups; g++) {
+    const members = [...Array(routes).keys()].filter((r) => Math.floor((r * groups) / routes) === g);
+    files.set(`routers/g${g}.ts`, routerModule(g, members));
+  }
   if (startup) files.set("startup.ts", startupModule(o.startupMs!));
-  files.set("main.ts", entryModule(routes, startup === 1));
+  files.set("main.ts", entryModule(groups, startup === 1));
 
   for (const [name, text] of files) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
@@ -130,8 +139,12 @@ export function generateApp(o: GenerateOptions): GeneratedApp {
     dir,
     modules: n,
     leaf: { file: leafFile, url: `/r/${leafRoute}` },
-    // +1: the entry imports every route.
-    deep: { file: deepFile, url: `/r/${deepPick.routes[0]}`, importers: deepPick.count + 1 },
+    // Plus the routers above those routes, plus the entry.
+    deep: {
+      file: deepFile,
+      url: `/r/${deepPick.routes[0]}`,
+      importers: deepPick.count + new Set(deepPick.routes.map((r) => Math.floor((r * groups) / routes))).size + 1,
+    },
     editLeaf(token) {
       replaceLine(leafFile, /^const VERSION = ".*";$/m, `const VERSION = "${token}";`);
       return `"version":"${token}"`;

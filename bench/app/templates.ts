@@ -255,13 +255,27 @@ export const pool = { size: 10, ready: true, loadedAt: Date.now() };
 `;
 }
 
-/** The entry: a table of every route, plus the benchmark's own endpoints. */
-export function entryModule(routes: number, startup: boolean): string {
+/** A feature's router: the routes of one group, as Elysia's \`.group()\` or Hono's \`app.route()\` would hold them. */
+export function routerModule(group: number, routes: number[]): string {
+  const imports = routes.map((r) => `import * as r${r} from "../routes/r${r}.ts";`).join("\n");
+  return `// Routes of feature ${group}.
+${imports}
+
+${COUNT}
+
+export type Handler = (req: Request, url: URL) => Response;
+
+export const routes${group}: Array<[string, Handler]> = [${routes.map((r) => `r${r}`).join(", ")}].map((m) => [m.path, m.handle]);
+`;
+}
+
+/** The entry: a table of every router's routes, plus the benchmark's own endpoints. */
+export function entryModule(groups: number, startup: boolean): string {
   const imports: string[] = [];
   const entries: string[] = [];
-  for (let r = 0; r < routes; r++) {
-    imports.push(`import * as r${r} from "./routes/r${r}.ts";`);
-    entries.push(`r${r}`);
+  for (let g = 0; g < groups; g++) {
+    imports.push(`import { routes${g} } from "./routers/g${g}.ts";`);
+    entries.push(`...routes${g}`);
   }
   return `${imports.join("\n")}
 ${startup ? `import "./startup.ts";\n` : ""}
@@ -269,9 +283,7 @@ ${COUNT}
 const g = globalThis as any;
 g.__benchBoot ??= crypto.randomUUID();
 
-const table = new Map<string, (req: Request, url: URL) => Response>(
-  [${entries.join(", ")}].map((m) => [m.path, m.handle]),
-);
+const table = new Map<string, (req: Request, url: URL) => Response>([${entries.join(", ")}]);
 
 export default {
   port: Number(process.env.PORT ?? 3000),
