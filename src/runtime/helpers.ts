@@ -51,15 +51,26 @@ export function persist<T>(key: string, factory: () => T, dispose?: (value: T) =
     store.set(key, { source, value });
     if (found && dispose) void settle(() => dispose(found.value as T), key);
   }
-  // Each execution registers again, so the latest `dispose` is the one that runs.
-  const kept = store;
-  rt.context(owner).prune(() => {
-    if (kept.get(key)?.value !== value) return;
-    kept.delete(key);
-    if (dispose) return settle(() => dispose(value), key);
-  });
+  // Once per execution and key (persist may also be called per request): each execution
+  // registers again, so the latest `dispose` is the one that runs.
+  const ctx = rt.context(owner);
+  const keys = closers.get(ctx) ?? new Set<string>();
+  closers.set(ctx, keys);
+  if (!keys.has(key)) {
+    keys.add(key);
+    const kept = store;
+    ctx.prune(() => {
+      const last = kept.get(key);
+      if (!last) return;
+      kept.delete(key);
+      if (dispose) return settle(() => dispose(last.value as T), key);
+    });
+  }
   return value;
 }
+
+/** The persist keys whose closing each module execution has registered. */
+const closers = new WeakMap<object, Set<string>>();
 
 async function settle(fn: () => unknown, key: string): Promise<void> {
   try {
