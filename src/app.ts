@@ -146,7 +146,7 @@ export class App {
 
   private async drain(): Promise<void> {
     while (this.queue.size) {
-      const batch = new Set([...this.retry, ...this.queue]);
+      const batch = new Set(this.queue);
       const force = this.force;
       this.queue.clear();
       this.force = false;
@@ -160,9 +160,11 @@ export class App {
     const started = performance.now();
     const wasLoaded = this.loaded;
     let res: ReloadResult;
-    const files = force ? batch : this.worthReloading(batch);
+    const relevant = new Set<string>();
+    const files = force ? batch : this.worthReloading(batch, relevant);
+    if (force) for (const f of batch) relevant.add(f);
     if (files instanceof Error) {
-      res = { kind: "error", files: [...batch], error: files, ms: performance.now() - started };
+      res = { kind: "error", files: [...relevant], error: files, ms: performance.now() - started };
       if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
     } else if (files.size === 0) {
       res = { kind: "skipped", files: [...batch], reason: "nothing the app runs changed" };
@@ -176,10 +178,12 @@ export class App {
       }
     }
     if (res.kind === "error") {
-      for (const f of batch) this.retry.add(f);
+      for (const f of relevant) this.retry.add(f);
+      this.noteMissing(res.error);
       this.lastError = res.error;
     } else if (res.kind === "ok") {
       this.retry.clear();
+      this.missing.clear();
       this.lastError = undefined;
       this.loaded = true;
     }
@@ -209,11 +213,21 @@ export class App {
    * output: comments, formatting, types), and catches syntax errors and missing imports
    * before any module is disposed. Returns the files to reload, or the error.
    */
-  private worthReloading(batch: Set<string>): Set<string> | Error {
+  private worthReloading(batch: Set<string>, relevant: Set<string>): Set<string> | Error {
     const out = new Set<string>();
-    if (!this.loaded) out.add(this.o.entry);
+    // After a failure, only a save that could fix it retries: a file of the graph, a new
+    // source file, or one named like the import that was missing (not a log file the app writes).
+    const unlocks = [...batch].some((f) => this.graph.has(f) || this.isCode(f) || this.missing.has(stem(f)));
+    if (unlocks) {
+      for (const f of this.retry) {
+        out.add(f);
+        relevant.add(f);
+      }
+      if (!this.loaded) out.add(this.o.entry);
+    }
     for (const f of batch) {
       if (!this.graph.has(f) && !this.sources.has(f)) continue;
+      relevant.add(f);
       if (!this.isCode(f)) {
         out.add(f);
         continue;
@@ -245,8 +259,15 @@ export class App {
       }
       out.add(f);
     }
-    if (out.size === 0 && this.retry.size) for (const f of this.retry) out.add(f);
     return out;
+  }
+
+  /** Names of imports that failed to resolve: creating such a file retries the failed reload. */
+  private missing = new Set<string>();
+  private noteMissing(err: unknown): void {
+    const e = err as { specifier?: unknown; message?: unknown };
+    const spec = typeof e?.specifier === "string" ? e.specifier : /Cannot find module '([^']+)'/.exec(String(e?.message ?? ""))?.[1];
+    if (spec) this.missing.add(stem(spec));
   }
 
   /** A module that still imports `file`, judging changed importers by their new text. */
@@ -382,6 +403,13 @@ export class App {
     this.hot.emit("hmr:invalidate", { path, message }, this.world.warn);
     queueMicrotask(() => void this.changed(importers.length ? importers : [path], true));
   }
+}
+
+/** A file name without folder and extension: `./lib/extra.ts` → `extra`. */
+function stem(p: string): string {
+  const base = p.slice(p.lastIndexOf("/") + 1);
+  const dot = base.indexOf(".");
+  return dot > 0 ? base.slice(0, dot) : base;
 }
 
 /** Transpiler errors name a pretend file (`input.ts`); point them at the real one. */
