@@ -167,6 +167,21 @@ describe("hmr-run test on a generated suite of 100 test files", () => {
     expect(cli.ran()).toEqual(["t27", "t28", "t29"]);
   });
 
+  test("a deleted module runs the test files that imported it; restoring it runs them again", async () => {
+    const text = fx.read("src/utils/u30.ts");
+    let m = cli.mark();
+    rmSync(fx.path("src/utils/u30.ts"));
+    let out = await cli.finished(m);
+    expect(out).toContain("src/utils/u30.ts (deleted) changed → running 3 of 100 test files");
+    expect(out).toContain("tests failed (exit code 1; 3 test files");
+    expect(cli.ran()).toEqual([]); // They fail to load, before their first line runs.
+    m = cli.mark();
+    fx.write("src/utils/u30.ts", text);
+    out = await cli.finished(m);
+    expect(out).toContain("tests passed (3 test files");
+    expect(cli.ran()).toEqual(["t90", "t91", "t92"]);
+  });
+
   test("an edit that reaches no test file runs nothing and says so", async () => {
     const m = cli.mark();
     fx.write("src/unused.ts", `export const unused = 2;\n`);

@@ -115,10 +115,10 @@ export class TestRunner {
     const update = graph.update(batch);
     for (const f of update.removed) log.info(`${this.rel(f)} was deleted`);
     if (update.unrelated.length) {
-      log.info(`${update.unrelated.map(this.rel).join(", ")} changed: no test file imports it; nothing to run`);
+      log.info(`${update.unrelated.map(this.rel).join(", ")} changed: no test file imports ${them(update.unrelated)}; nothing to run`);
     }
     if (update.changed.length === 0) return undefined;
-    const changedNames = update.changed.map(this.rel).join(", ");
+    const changedNames = update.changed.map((f) => this.rel(f) + (update.deleted.includes(f) ? " (deleted)" : "")).join(", ");
     const { tests, preloads } = graph.reach(update.changed);
     if (preloads.size) {
       const [pre, chain] = [...preloads][0]!;
@@ -138,7 +138,7 @@ export class TestRunner {
         const which = [...graph.broken.keys()].map(this.rel).join(", ");
         log.info(`${changedNames} changed: its ${held.length} test file${s(held.length)} wait for a fix to ${which}; nothing to run`);
       } else {
-        log.info(`${changedNames} changed: no test file imports it; nothing to run`);
+        log.info(`${changedNames} changed: no test file imports ${them(update.changed)}; nothing to run`);
       }
       return undefined;
     }
@@ -191,3 +191,4 @@ export class TestRunner {
 }
 
 const s = (n: number) => (n === 1 ? "" : "s");
+const them = (files: string[]) => (files.length === 1 ? "it" : "them");

@@ -16,6 +16,8 @@ export interface Update {
   added: string[];
   /** Test files that were deleted. */
   removed: string[];
+  /** Other known files that were deleted (also in `changed`: their importers should fail). */
+  deleted: string[];
   /** Code files no test or preload imports. */
   unrelated: string[];
 }
@@ -51,7 +53,7 @@ export class TestGraph {
 
   /** Applies a batch of saved (created, deleted) files to the graph. */
   update(files: Iterable<string>): Update {
-    const out: Update = { changed: [], added: [], removed: [], unrelated: [] };
+    const out: Update = { changed: [], added: [], removed: [], deleted: [], unrelated: [] };
     const fresh: string[] = [];
     for (const f of files) {
       const text = read(f);
@@ -66,6 +68,7 @@ export class TestGraph {
         } else {
           this.graph.setDeps(f, []);
           out.changed.push(f);
+          out.deleted.push(f);
         }
         continue;
       }
