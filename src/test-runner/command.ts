@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { createLogger } from "../log.ts";
 import { inScope, type Scope } from "../loader/scope.ts";
 import { Watcher } from "../watcher.ts";
+import { UsageError } from "../options.ts";
 import { parseTestArgs, TEST_USAGE, type TestArgs } from "./args.ts";
 import { Project } from "./project.ts";
 import { TestGraph } from "./test-graph.ts";
@@ -21,7 +22,12 @@ export async function runTestCommand(argv: string[]): Promise<void> {
     return;
   }
   const log = createLogger(args.logLevel);
-  const project = new Project(args);
+  let project: Project;
+  try {
+    project = new Project(args);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const scope = testScope(args);
   const isUserFile = (p: string) => inScope(p, scope);
   const graph = new TestGraph(project, isUserFile);
