@@ -12,35 +12,47 @@ import { LOG_LEVELS } from "./log.ts";
 export const args = {
   entry: { type: "positional", required: false, description: "Entry module, optionally with an export: main.ts or main.ts:app (default: package.json module/main, else index.ts)" },
   host: { type: "string", description: "Host to bind (default: localhost)", valueHint: "host" },
-  port: { type: "string", description: "Port to bind (default: $PORT, else 3000)", valueHint: "port" },
-  unix: { type: "string", description: "Serve on this Unix socket instead of host:port", valueHint: "path" },
-  "log-level": { type: "string", description: `hmr-run's own output: ${LOG_LEVELS.join(", ")} (default: info; debug says why each module re-ran)`, valueHint: "level" },
-  "env-file": { type: "string", description: "Load a dotenv file before the entry runs; repeatable, later files win; edits reload the app", valueHint: "path" },
-  clear: { type: "boolean", description: "Clear the terminal before each reload (default: false)" },
-  refresh: { type: "boolean", description: "Reload open browser pages after each reload and show errors in them (default: false)" },
+  port: { type: "string", description: "Port to bind, 0 for any free one (default: $BUN_PORT, $PORT or $NODE_PORT, else 3000)", valueHint: "port" },
+  unix: { type: "string", description: "Serve on this Unix socket instead of host:port (default: none)", valueHint: "path" },
+  "log-level": { type: "string", description: `hmr-run's own output: ${LOG_LEVELS.join(", ")}; debug says why each module re-ran (default: info)`, valueHint: "level" },
+  "env-file": { type: "string", description: "Load a dotenv file before the entry runs; repeatable, later files win; edits reload the app (default: none)", valueHint: "path" },
+  clear: { type: "boolean", description: "Clear the terminal before each reload (default: false)", negativeDescription: "Do not clear the terminal (the default; undoes an earlier --clear)" },
+  refresh: { type: "boolean", description: "Reload open browser pages after each reload and show errors in them (default: false)", negativeDescription: "No browser refresh (the default; undoes an earlier --refresh)" },
   "reload-include": { type: "string", description: "Watch this path; repeatable (default: the current folder)", valueHint: "path" },
-  "reload-exclude": { type: "string", description: "Do not watch this path; repeatable (node_modules and .git never are)", valueHint: "path" },
-  "tls-cert": { type: "string", description: "TLS certificate file (PEM), with --tls-key: serve https", valueHint: "path" },
-  "tls-key": { type: "string", description: "TLS private key file (PEM)", valueHint: "path" },
+  "reload-exclude": { type: "string", description: "Do not watch this path; repeatable; node_modules and .git never are (default: none)", valueHint: "path" },
+  "tls-cert": { type: "string", description: "TLS certificate file (PEM); with --tls-key, serve https (default: none)", valueHint: "path" },
+  "tls-key": { type: "string", description: "TLS private key file (PEM) (default: none)", valueHint: "path" },
 } satisfies ArgsDef;
 
 const REPEATABLE = { "env-file": "envFiles", "reload-include": "include", "reload-exclude": "exclude" } as const;
 const BOOLEAN = new Set(["clear", "refresh"]);
 
+/** What citty's usage does not list: the flags handled before it, and the keys. */
+const FOOTER = `  -h, --help       Show this help
+  -v, --version    Print the version
+
+WHILE RUNNING
+
+  r + Enter        Reload the whole app graph
+  Ctrl+C           Stop: dispose hooks run, servers close, exit 0; a second Ctrl+C exits at once
+`;
+
 export const main = defineCommand({
   meta: { name: "hmr-run", version: pkg.version, description: pkg.description },
   args,
-  async run({ args: parsed, rawArgs }) {
-    const raw = collect(rawArgs, parsed as Record<string, unknown>);
-    const options = resolveOptions(raw);
+  async run({ rawArgs }) {
+    const options = resolveOptions(collect(rawArgs));
     const { runDev } = await import("./dev.ts");
     await runDev(options);
   },
 });
 
-/** Checks flags citty let through, and gathers repeatable ones (citty keeps only the last). */
-function collect(rawArgs: string[], parsed: Record<string, unknown>): RawArgs {
-  const out: RawArgs = { ...(parsed as object), envFiles: [], include: [], exclude: [] };
+/**
+ * Reads argv in order: citty keeps only the last of a repeated flag and lets
+ * `--no-x` win wherever it stands, while here later flags win, as in Bun's own CLI.
+ */
+export function collect(rawArgs: string[]): RawArgs {
+  const out: RawArgs = { envFiles: [], include: [], exclude: [] };
   const positionals: string[] = [];
   for (let i = 0; i < rawArgs.length; i++) {
     const a = rawArgs[i]!;
@@ -53,30 +65,43 @@ function collect(rawArgs: string[], parsed: Record<string, unknown>): RawArgs {
       continue;
     }
     const eq = a.indexOf("=");
-    let name = (eq >= 0 ? a.slice(0, eq) : a).replace(/^--?/, "");
-    if (name.startsWith("no-") && BOOLEAN.has(name.slice(3))) continue;
+    const flag = eq >= 0 ? a.slice(0, eq) : a;
+    const name = flag.replace(/^--?/, "");
+    if (name.startsWith("no-") && BOOLEAN.has(name.slice(3))) {
+      if (eq >= 0) throw new UsageError(`${flag} takes no value`);
+      out[name.slice(3) as "clear" | "refresh"] = false;
+      continue;
+    }
     if (!(name in args) || name === "entry") {
       const hint = closest(name);
-      throw new UsageError(`unknown option ${a.slice(0, eq >= 0 ? eq : undefined)}${hint ? `; did you mean --${hint}?` : ""} (see hmr-run --help)`);
+      throw new UsageError(`unknown option ${flag}${hint ? `; did you mean --${hint}?` : ""} (see hmr-run --help)`);
     }
-    if (BOOLEAN.has(name)) continue;
+    if (BOOLEAN.has(name)) {
+      const value = eq >= 0 ? a.slice(eq + 1) : "true";
+      if (value !== "true" && value !== "false") throw new UsageError(`${flag} is on or off: use ${flag} or --no-${name}`);
+      out[name as "clear" | "refresh"] = value === "true";
+      continue;
+    }
     const value = eq >= 0 ? a.slice(eq + 1) : rawArgs[++i];
     if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new UsageError(`option --${name} needs a value`);
     if (name in REPEATABLE) out[REPEATABLE[name as keyof typeof REPEATABLE]].push(value);
+    else (out as unknown as Record<string, string>)[name] = value;
   }
   if (positionals.length > 1) throw new UsageError(`one entry expected, got ${positionals.length}: ${positionals.join(" ")}`);
   out.entry = positionals[0];
   return out;
 }
 
-/** The known option nearest to a mistyped one (edit distance at most 3). */
+/** The known option meant by a mistyped one: the only one it begins, else the nearest (edit distance at most 3). */
 function closest(name: string): string | undefined {
+  const known = Object.keys(args).filter((k) => k !== "entry");
+  const prefixed = known.filter((k) => name.length >= 2 && k.startsWith(name));
+  if (prefixed.length === 1) return prefixed[0];
   let best: string | undefined;
   let bestD = 4;
-  for (const known of Object.keys(args)) {
-    if (known === "entry") continue;
-    const d = distance(name, known);
-    if (d < bestD) [best, bestD] = [known, d];
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
   }
   return best;
 }
@@ -95,15 +120,23 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** The full `--help` text; colours only on a terminal, so piped help reads cleanly. */
+export async function helpText(): Promise<string> {
+  const text = (await renderUsage(main)).trimEnd() + "\n" + FOOTER;
+  return process.stdout.isTTY ? text : Bun.stripANSI(text);
+}
+
 if (import.meta.main) {
   const argv = process.argv.slice(2);
+  // Flags after `--` belong to the entry's name, not to hmr-run.
+  const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   try {
     if (argv[0] === "test") {
       const { runTestCommand } = await import("./test-runner/command.ts");
       await runTestCommand(argv.slice(1));
-    } else if (argv.includes("--help") || argv.includes("-h")) {
-      console.log(await renderUsage(main));
-    } else if (argv.includes("--version") || argv.includes("-v")) {
+    } else if (own.includes("--help") || own.includes("-h")) {
+      console.log(await helpText());
+    } else if (own.includes("--version") || own.includes("-v")) {
       console.log(pkg.version);
     } else {
       await runCommand(main, { rawArgs: argv });

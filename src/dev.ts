@@ -7,15 +7,18 @@ import { relative } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { App, EntryError } from "./app.ts";
 import { EnvFiles, EnvFileError } from "./env.ts";
-import { createLogger } from "./log.ts";
-import { makeScope } from "./loader/scope.ts";
+import { createLogger, muteErrors } from "./log.ts";
+import { inScope, makeScope, type Scope } from "./loader/scope.ts";
 import { Watcher } from "./watcher.ts";
 import { ServeError } from "./server/host.ts";
 import type { RunOptions } from "./options.ts";
 import { UsageError } from "./options.ts";
 
 const rel = (p: string) => relative(process.cwd(), p) || ".";
+/** hmr-run's own sources, always excluded from the scope; not worth showing in the banner. */
+const OWN_SRC = import.meta.dir;
 
+/** Runs the dev server until Ctrl+C; throws UsageError for input that cannot start. */
 export async function runDev(o: RunOptions): Promise<void> {
   const log = createLogger(o.logLevel);
   const env = new EnvFiles(o.envFiles);
@@ -59,36 +62,48 @@ export async function runDev(o: RunOptions): Promise<void> {
     },
     { extra: o.envFiles },
   );
-  // Watch before the entry loads: a save made while it starts is not lost.
-  watcher.start();
-  await app.start();
-  if (app.lastError instanceof ServeError || (!app.loaded && app.lastError instanceof EntryError)) {
-    watcher.close();
-    await app.stop();
-    throw new UsageError((app.lastError as Error).message);
-  }
-  banner(log, app, o, scope.include, scope.exclude);
-
   const shutdown = onSignals(log, async () => {
     watcher.close();
     await app.stop();
   });
+  // Watch before the entry loads: a save made while it starts is not lost.
+  watcher.start();
+  // A server that cannot bind or an export that cannot be served ends the run with one
+  // line (the UsageError below); a broken module instead waits for a fix, logged as usual.
+  const fatal = (err: unknown) => err instanceof ServeError || err instanceof EntryError;
+  const unmute = muteErrors(log, fatal);
+  try {
+    await app.start();
+  } finally {
+    unmute();
+  }
+  if (!app.loaded && fatal(app.lastError)) {
+    watcher.close();
+    await app.stop();
+    throw new UsageError((app.lastError as Error).message);
+  }
+  banner(log, app, o, scope);
+
   listenKeys(log, () => {
     log.info("reloading the whole app (r)");
     void app.reloadAll();
   }, shutdown);
 }
 
-function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, include: string[], exclude: string[]) {
-  const urls = app.host.servers().map((s) => (s.url ? s.url.href : `unix:${o.unix}`));
+/** Where it serves, what it watches, and on which Bun: the first thing a user reads. */
+function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, scope: Scope) {
+  const urls = app.host.servers().map((s) => (s.url?.protocol === "unix:" ? `unix:${s.url.pathname}` : s.url?.href ?? `unix:${o.unix}`));
   const where = urls.length ? `serving ${urls.join(", ")}` : app.loaded ? "running as a script (no server)" : "waiting for a fix";
-  const ex = exclude.filter((e) => !e.endsWith("/hmr-run/src") && !e.startsWith(import.meta.dir));
+  const ex = scope.exclude.filter((e) => !e.startsWith(OWN_SRC));
   log.info(
     `hmr-run ${pkg.version} on Bun ${Bun.version}: ${where}\n` +
-      `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${include.map(rel).join(", ")}` +
+      `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${scope.include.map(rel).join(", ")}` +
       (ex.length ? `, excluding ${ex.map(rel).join(", ")}` : "") +
+      (o.envFiles.length ? `, env from ${o.envFiles.map(rel).join(", ")}` : "") +
       `\n  r + Enter reloads everything, Ctrl+C stops`,
   );
+  // The entry is loaded either way, but outside the scope it is never re-run: say so once.
+  if (!inScope(o.entry, scope)) log.warn(`${rel(o.entry)} is outside the watched paths: edits to it will not reload`);
 }
 
 /** First SIGINT/SIGTERM: dispose hooks run, servers stop, exit 0. A second one exits at once. */
@@ -126,5 +141,6 @@ function listenKeys(log: ReturnType<typeof createLogger>, reloadAll: () => void,
       else if (line) log.info("keys: r + Enter reloads everything, Ctrl+C stops");
     }
   });
+  // A closed or broken stdin only ends the keys; the server keeps running.
   process.stdin.on("error", () => {});
 }

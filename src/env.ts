@@ -4,6 +4,7 @@
  * line can be named and an edited file can be applied again, removals included.
  */
 import { readFileSync } from "node:fs";
+import { relative } from "node:path";
 
 /** A dotenv file that could not be read or parsed; names the file and line. */
 export class EnvFileError extends Error {
@@ -72,13 +73,14 @@ export class EnvFiles {
     const next = new Map<string, string>();
     const shell = this.shell ?? { ...process.env };
     for (const file of this.files) {
+      const name = shown(file);
       let text: string;
       try {
         text = readFileSync(file, "utf8");
       } catch (err) {
-        throw new EnvFileError(`cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+        throw new EnvFileError(`cannot read env file ${name}: ${(err as NodeJS.ErrnoException).code ?? err}`);
       }
-      for (const [k, v] of parseEnv(text, file, (k) => next.get(k) ?? shell[k])) next.set(k, v);
+      for (const [k, v] of parseEnv(text, name, (k) => next.get(k) ?? shell[k])) next.set(k, v);
     }
     if (!this.shell) {
       // Bun itself may have loaded the same files (.env) before we ran: a variable that
@@ -101,4 +103,10 @@ export class EnvFiles {
     this.applied = new Map([...next].filter(([k]) => shell[k] === undefined));
     return { changed };
   }
+}
+
+/** A file as the user typed it: relative to the current folder when inside it. */
+function shown(file: string): string {
+  const r = relative(process.cwd(), file);
+  return r && !r.startsWith("..") ? r : file;
 }

@@ -26,7 +26,26 @@ const rel = (p: string) => {
 export function logError(log: ConsolaInstance, title: string, err: unknown, isUserFile: (f: string) => boolean): void {
   const r = report(err, isUserFile);
   const at = r.location ? ` (${where(r.location)})` : "";
-  log.error(`${title}${at}: ${r.message}${r.frame ? "\n" + r.frame : ""}`);
+  // The error rides along as `cause` so a reporter can tell what was logged (see muteErrors).
+  log.error({ message: `${title}${at}: ${r.message}${r.frame ? "\n" + r.frame : ""}`, cause: err });
+}
+
+/**
+ * Drops error lines whose cause matches `drop` until the returned function is called.
+ * The CLI uses it at start-up, where a fatal error (port in use, missing export) is
+ * reported once, as its one-line exit message, rather than also as a log line.
+ */
+export function muteErrors(log: ConsolaInstance, drop: (cause: unknown) => boolean): () => void {
+  const reporters = log.options.reporters;
+  log.setReporters([
+    {
+      log: (obj, ctx) => {
+        if (obj.type === "error" && "cause" in obj && drop(obj.cause)) return;
+        for (const r of reporters) r.log(obj, ctx);
+      },
+    },
+  ]);
+  return () => log.setReporters(reporters);
 }
 
 /** One line per reload: what changed, how many modules ran, how long it took. */

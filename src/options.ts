@@ -45,17 +45,22 @@ export interface RawArgs {
   exclude: string[];
 }
 
+/** Checks every flag against the file system and the environment; throws UsageError on the first problem. */
 export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.env): RunOptions {
   const logLevel = (raw["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${raw["log-level"]}")`);
   }
   const { entry, exportName } = resolveEntry(raw.entry, cwd);
-  const port = parsePort(raw.port ?? env.PORT ?? "3000", raw.port !== undefined ? "--port" : "$PORT");
+  const [portText, portFrom] = portSource(raw.port, env);
+  const port = parsePort(portText, portFrom);
   const hostname = raw.host ?? "localhost";
   if (!hostname.trim()) throw new UsageError("--host must not be empty");
   let unix: string | undefined;
   if (raw.unix !== undefined) {
+    if (!raw.unix.trim()) throw new UsageError("--unix needs a socket path");
+    const other = raw.host !== undefined ? "--host" : raw.port !== undefined ? "--port" : undefined;
+    if (other) throw new UsageError(`--unix serves on a socket, so ${other} has nothing to bind; give one or the other`);
     unix = resolve(cwd, raw.unix);
     const dir = dirname(unix);
     if (!existsSync(dir)) throw new UsageError(`--unix ${raw.unix}: folder ${dir} does not exist`);
@@ -73,6 +78,7 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
   const envFiles = raw.envFiles.map((f) => {
     const abs = resolve(cwd, f);
     if (!existsSync(abs)) throw new UsageError(`--env-file ${f}: no such file`);
+    if (statSync(abs).isDirectory()) throw new UsageError(`--env-file ${f}: is a folder, not a dotenv file`);
     return abs;
   });
   const include = (raw.include.length ? raw.include : ["."]).map((p) => {
@@ -99,6 +105,16 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
   };
 }
 
+/** `--port`, else the variables Bun.serve reads, in its order: $BUN_PORT, $PORT, $NODE_PORT. */
+function portSource(flag: string | undefined, env: Record<string, string | undefined>): [string, string] {
+  if (flag !== undefined) return [flag, "--port"];
+  for (const name of ["BUN_PORT", "PORT", "NODE_PORT"]) {
+    const v = env[name];
+    if (v !== undefined && v !== "") return [v, `$${name}`];
+  }
+  return ["3000", "the default port"];
+}
+
 function parsePort(value: string, from: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 0 || n > 65535) {
@@ -110,8 +126,10 @@ function parsePort(value: string, from: string): number {
 function readText(path: string, flag: string, cwd: string): string {
   try {
     return readFileSync(resolve(cwd, path), "utf8");
-  } catch {
-    throw new UsageError(`${flag} ${path}: cannot read that file`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder" : `cannot read it (${code ?? err})`;
+    throw new UsageError(`${flag} ${path}: ${why}`);
   }
 }
 
@@ -142,6 +160,7 @@ export function resolveEntry(spec: string | undefined, cwd: string): { entry: st
 const INDEX = ["index.ts", "index.tsx", "index.js", "index.jsx", "index.mjs", "index.mts"];
 
 function defaultEntry(dir: string): string {
+  let stale: string | undefined;
   const pkgPath = resolve(dir, "package.json");
   if (existsSync(pkgPath)) {
     let pkg: { module?: unknown; main?: unknown };
@@ -152,9 +171,14 @@ function defaultEntry(dir: string): string {
     }
     for (const field of ["module", "main"] as const) {
       const v = pkg[field];
-      if (typeof v === "string" && existsSync(resolve(dir, v))) return resolve(dir, v);
+      if (typeof v !== "string") continue;
+      if (existsSync(resolve(dir, v))) return resolve(dir, v);
+      stale ??= `package.json "${field}" names ${v}, which does not exist; `;
     }
   }
   for (const name of INDEX) if (existsSync(resolve(dir, name))) return resolve(dir, name);
-  throw new UsageError("no entry given and none found (package.json module/main, index.ts). Usage: hmr-run <entry[:export]> [options]");
+  const where = dir === process.cwd() ? "" : ` in ${dir}`;
+  throw new UsageError(
+    `no entry given and none found${where} (${stale ?? ""}looked for package.json module/main, index.ts). Usage: hmr-run <entry[:export]> [options]`,
+  );
 }
