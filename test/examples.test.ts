@@ -139,6 +139,28 @@ describe("examples run under hmr-run and reload on an edit", () => {
     expect(count(run.out, "listening on")).toBe(2);
   });
 
+  test("reactive: signals keep their values, an edit stops at the state module, effects do not pile up", async () => {
+    const { fx, run } = example("reactive");
+    await run.until("Welcome to the reactive example: 1 visit");
+    await run.until("Welcome to the reactive example: 3 visits");
+    const m = run.mark();
+    fx.edit("state.ts", "Welcome to the reactive example", "Hello from signals");
+    expect(await run.reloaded(m)).toMatch(/state\.ts → 1 module re-ran in [\d.]+ ms, stopped at state\.ts/);
+    // The banner took its new initial value, the count stayed, and the effect printed once.
+    await run.output("[report] Hello from signals: 3 visits", m);
+    expect(count(run.out.slice(m), "[report]")).toBe(1);
+    expect(await run.get()).toBe("Hello from signals: 4 visits");
+    await run.output("[report] Hello from signals: 4 visits", m);
+
+    const m2 = run.mark();
+    fx.edit("report.ts", "console.log(`[report]", "console.log(`[stats]");
+    await run.output("[stats] Hello from signals: 4 visits", m2);
+    expect(await run.get()).toBe("Hello from signals: 5 visits");
+    await run.output("[stats] Hello from signals: 5 visits", m2);
+    // The old effect was disposed before report.ts ran again: no line in the old format.
+    expect(run.out.slice(m2)).not.toContain("[report]");
+  });
+
   test("script: the worker picks up the new handler, keeps its counter and stops the old timer", async () => {
     const { fx, run } = example("script", { env: { TICK_MS: "50" } });
     const before = await run.output(/job (\d+): handled by v1/);
