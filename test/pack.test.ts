@@ -1,7 +1,8 @@
 /**
  * The package as users get it: packed with `bun pm pack`, installed with `bun add -d` into a
  * fresh app with its own package.json, and run from that app's node_modules/.bin, with
- * `bunx` and with `bun run dev` (the README's install section shows the same steps).
+ * `bunx` and with `bun run dev` (the README's install section shows the same steps). The app
+ * imports `hmr-run` and `hmr-run/reactive` from its own installed copy.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
@@ -62,17 +63,23 @@ class Served {
 }
 
 // The app reports which copy of hmr-run it imported, whether that copy sees a runtime,
-// and how often its onDispose hook ran: main.ts runs again whenever word.ts changes.
+// how often its onDispose hook ran (main.ts runs again whenever word.ts changes), and a
+// top-level signal from hmr-run/reactive that must keep its count when main.ts re-runs.
 const APP = {
   "package.json": JSON.stringify({ name: "packed-app", private: true, type: "module", scripts: { dev: "hmr-run main.ts" } }, null, 2),
   "word.ts": `export const word = "one";\n`,
   "main.ts": `import { onDispose, isHot } from "hmr-run";
+import { signal } from "hmr-run/reactive";
 import { word } from "./word.ts";
 const g = globalThis as any;
 g.disposed ??= 0;
 onDispose(() => void g.disposed++);
+const hits = signal(0);
 export default {
-  fetch: () => new Response(\`\${word} hot=\${isHot()} disposed=\${g.disposed} from=\${import.meta.resolve("hmr-run")}\`),
+  fetch() {
+    hits.update((n) => n + 1);
+    return Response.json({ word, hot: isHot(), disposed: g.disposed, hits: hits.peek(), from: import.meta.resolve("hmr-run") });
+  },
 };
 `,
 };
@@ -104,15 +111,32 @@ afterAll(() => {
 /** Anything serving the app: a `Served` command, or the fixture's `Run` of this repository's CLI. */
 type Serving = { until(want: (body: string) => boolean): Promise<string>; readonly out: string; stop(): Promise<void> };
 
+interface Answer {
+  word: string;
+  hot: boolean;
+  disposed: number;
+  hits: number;
+  from: string;
+}
+const parse = (body: string): Answer | undefined => {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Checks the first answer of the served app, makes one edit and checks the reload. */
 async function serveAndEdit(s: Serving, copy: string) {
   running.push(s);
-  const first = await s.until((b) => b.startsWith("one "));
-  expect(first).toBe(`one hot=true disposed=0 from=file://${copy}`);
+  const first = parse(await s.until((b) => parse(b)?.word === "one"))!;
+  expect(first).toEqual({ word: "one", hot: true, disposed: 0, hits: 1, from: `file://${copy}` });
   app.write("word.ts", `export const word = "two";\n`);
-  // main.ts imports word.ts, so it ran again, and the hook it registered through the
-  // app's own `import { onDispose } from "hmr-run"` ran before that.
-  expect(await s.until((b) => b.startsWith("two "))).toBe(`two hot=true disposed=1 from=file://${copy}`);
+  const after = parse(await s.until((b) => parse(b)?.word === "two"))!;
+  // main.ts imports word.ts, so it ran again; the hook it registered through the app's own
+  // `import { onDispose } from "hmr-run"` ran before that, and its signal kept counting.
+  expect(after).toMatchObject({ hot: true, disposed: 1, from: `file://${copy}` });
+  expect(after.hits).toBeGreaterThan(first.hits);
   expect(s.out).toMatch(/word\.ts → 2 modules re-ran/);
 }
 
