@@ -22,19 +22,25 @@ export const args = {
   "reload-exclude": { type: "string", description: "Do not watch this path; repeatable; node_modules and .git never are (default: none)", valueHint: "path" },
   "tls-cert": { type: "string", description: "TLS certificate file (PEM); with --tls-key, serve https (default: none)", valueHint: "path" },
   "tls-key": { type: "string", description: "TLS private key file (PEM) (default: none)", valueHint: "path" },
+  // Answered before citty parses anything (see the bottom of this file); listed for --help.
+  help: { type: "boolean", alias: ["h"], description: "Show this help" },
+  version: { type: "boolean", alias: ["v"], description: "Print the version" },
 } satisfies ArgsDef;
 
 const REPEATABLE = { "env-file": "envFiles", "reload-include": "include", "reload-exclude": "exclude" } as const;
 const BOOLEAN = new Set(["clear", "refresh"]);
 
-/** What citty's usage does not list: the flags handled before it, and the keys. */
-const FOOTER = `  -h, --help       Show this help
-  -v, --version    Print the version
+/** What citty's usage does not list: the subcommand and the keys. */
+const FOOTER = `COMMANDS
+
+  test         hmr-run test [options] [filters]: bun test, re-running on each save only
+               the test files it can affect (see hmr-run test --help)
 
 WHILE RUNNING
 
-  r + Enter        Reload the whole app graph
-  Ctrl+C           Stop: dispose hooks run, servers close, exit 0; a second Ctrl+C exits at once
+  r + Enter    Reload the whole app graph
+  q + Enter    Stop, as Ctrl+C does
+  Ctrl+C       Stop: dispose hooks run, servers close, exit 0; a second Ctrl+C exits at once
 `;
 
 export const main = defineCommand({
@@ -122,7 +128,7 @@ function distance(a: string, b: string): number {
 
 /** The full `--help` text; colours only on a terminal, so piped help reads cleanly. */
 export async function helpText(): Promise<string> {
-  const text = (await renderUsage(main)).trimEnd() + "\n" + FOOTER;
+  const text = (await renderUsage(main)).trimEnd() + "\n\n" + FOOTER;
   return process.stdout.isTTY ? text : Bun.stripANSI(text);
 }
 

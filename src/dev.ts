@@ -125,9 +125,10 @@ function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<voi
   return () => handler("q");
 }
 
-/** `r` + Enter: full reload. Only when stdin is a terminal, so piped input stays the app's. */
+/** `r` + Enter: full reload. Only on a terminal (or HMR_RUN_KEYS=1; 0 turns keys off), so piped input stays the app's. */
 function listenKeys(log: ReturnType<typeof createLogger>, reloadAll: () => void, quit: () => void): void {
-  if (!process.stdin.isTTY && !process.env.HMR_RUN_KEYS) return;
+  const flag = process.env.HMR_RUN_KEYS;
+  if (flag === "0" || (flag !== "1" && !process.stdin.isTTY)) return;
   process.stdin.setEncoding("utf8");
   let buf = "";
   process.stdin.on("data", (chunk: string) => {

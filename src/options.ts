@@ -3,7 +3,7 @@
  * UsageError with a one-line message; nothing here starts anything.
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, extname, resolve } from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /** Bad input from the user: printed as one line, exit code 2. */
@@ -149,6 +149,8 @@ export function resolveEntry(spec: string | undefined, cwd: string): { entry: st
   const abs = resolve(cwd, file);
   if (!existsSync(abs)) throw new UsageError(`entry ${file} not found (looked in ${cwd})`);
   if (statSync(abs).isDirectory()) return { entry: defaultEntry(abs), exportName };
+  const ext = extname(abs);
+  if (ext && !CODE.includes(ext)) throw new UsageError(`entry ${file} is not a module Bun runs (expected ${CODE.join(", ")})`);
   try {
     accessSync(abs, constants.R_OK);
   } catch {
@@ -157,6 +159,7 @@ export function resolveEntry(spec: string | undefined, cwd: string): { entry: st
   return { entry: abs, exportName };
 }
 
+const CODE = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
 const INDEX = ["index.ts", "index.tsx", "index.js", "index.jsx", "index.mjs", "index.mts"];
 
 function defaultEntry(dir: string): string {

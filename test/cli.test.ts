@@ -280,7 +280,7 @@ describe("output and reloading", () => {
     expect(await run.output("env files changed", m)).toMatch(/env files changed \((SHARED, GONE|GONE, SHARED)\): reloading the app/);
   });
 
-  test("r + Enter reloads the whole app graph (keys on through HMR_RUN_KEYS=1)", async () => {
+  test("r + Enter reloads the whole app graph, q + Enter stops (keys on through HMR_RUN_KEYS=1)", async () => {
     const fx = fixture(graph);
     const run = start(fx, ["main.ts"], { env: { HMR_RUN_KEYS: "1" } });
     await run.until(`a{"dep":1,"main":1}`);
@@ -288,6 +288,23 @@ describe("output and reloading", () => {
     await run.proc.stdin.flush();
     await run.until(`a{"dep":2,"main":2}`);
     await run.output("reloading the whole app (r)");
+    run.proc.stdin.write("q\n");
+    await run.proc.stdin.flush();
+    expect(await run.exited()).toBe(0);
+  });
+
+  test("without a terminal or HMR_RUN_KEYS, stdin stays the app's: r + Enter reloads nothing", async () => {
+    const fx = fixture({
+      "main.ts": counter("main") + `let got = "";\nprocess.stdin.on("data", (d) => (got += d));\n` +
+        `export default { fetch: () => new Response(JSON.stringify(got) + ${runsOf}) };\n`,
+    });
+    const run = start(fx, ["main.ts"], { env: { HMR_RUN_KEYS: "" } });
+    await run.until(`""{"main":1}`);
+    run.proc.stdin.write("r\n");
+    await run.proc.stdin.flush();
+    // Both listeners would see the same data event: once the app has it, a key handler would have run.
+    await run.until(`"r\\n"{"main":1}`);
+    expect(run.out).not.toContain("reloading the whole app");
   });
 });
 
@@ -364,6 +381,10 @@ describe("bad input: one clear line, exit 2, no stack trace", () => {
 
   test("entry missing", async () => {
     await rejects(fixture({}), ["nope.ts"], /^hmr-run: entry nope\.ts not found \(looked in .*\)$/);
+  });
+
+  test("entry that is not a module", async () => {
+    await rejects(fixture({ "notes.md": "# notes\n" }), ["notes.md"], /^hmr-run: entry notes\.md is not a module Bun runs \(expected \.ts, .*\)$/);
   });
 
   test("entry not readable", async () => {
