@@ -33,6 +33,8 @@ export class Host {
   /** Slots claimed during the current reload: the rest may be stopped afterwards. */
   private claimed = new Set<string>();
   transform: ResponseTransform | undefined;
+  /** Which static `Response` routes `transform` must see; the rest stay native (Bun adds Last-Modified and 304s). */
+  transformsStatic: (res: Response) => boolean = () => true;
   /** Extra routes of hmr-run's own (browser refresh), merged under the user's. */
   ownRoutes: Record<string, (req: Request) => Response | Promise<Response>> = {};
 
@@ -195,7 +197,10 @@ export class Host {
     if (typeof route === "function") {
       return (req: Request, server: Server<any>) => this.after((route as Function).call(server, req, server), req);
     }
-    if (route instanceof Response) return (req: Request) => this.after(route.clone() as Response, req);
+    if (route instanceof Response) {
+      if (!this.transformsStatic(route)) return route;
+      return (req: Request) => this.after(route.clone() as Response, req);
+    }
     if (route && typeof route === "object" && !(route as any).index) {
       const out: Record<string, unknown> = {};
       for (const [method, h] of Object.entries(route)) out[method] = this.wrapRoute(h);
