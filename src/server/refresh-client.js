@@ -144,8 +144,9 @@ function hmrRunClient(cfg) {
       ".where{color:#8ab4f8;margin:0 0 12px}" +
       "pre{margin:0 0 16px;white-space:pre-wrap;word-break:break-word}" +
       ".msg{color:#ffb4b4;font-weight:600}" +
-      ".frame{background:#101010;padding:12px 14px;border-radius:4px;overflow:auto;white-space:pre;color:#aaa}" +
-      ".hit{color:#fff;background:#3a1d1d;display:inline-block;min-width:100%}" +
+      ".frame{background:#101010;padding:12px 0;border-radius:4px;overflow:auto;white-space:pre;color:#aaa}" +
+      ".frame span{display:block;min-width:max-content;padding:0 14px;min-height:1.5em}" +
+      ".frame .hit{color:#fff;background:#3a1d1d}" +
       ".tip{margin:0;color:#999;font-size:13px}" +
       "</style>" +
       "<div class=bg part=backdrop><div class=box role=alertdialog aria-modal=true aria-labelledby=t>" +
@@ -162,7 +163,7 @@ function hmrRunClient(cfg) {
         var span = document.createElement("span");
         // The failing line and its caret line stand out.
         if (line.charAt(0) === ">" || /^\s+\|\s*\^\s*$/.test(line)) span.className = "hit";
-        span.textContent = line + "\n";
+        span.textContent = line;
         frame.appendChild(span);
       });
     } else frame.remove();
