@@ -167,7 +167,9 @@ export class App {
       res = { kind: "error", files: [...relevant], error: files, ms: performance.now() - started };
       if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
     } else if (files.size === 0) {
-      res = { kind: "skipped", files: [...batch], reason: "nothing the app runs changed" };
+      // Files outside the graph (a log the app writes, an editor's temp file) are not news.
+      if (relevant.size === 0) return;
+      res = { kind: "skipped", files: [...relevant], reason: "nothing the app runs changed" };
     } else {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();

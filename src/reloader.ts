@@ -109,7 +109,7 @@ export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<Re
           continue;
         }
         if (sameExports(old.get(p), ns)) {
-          if (graph.importers(p, "static").length) stoppedAt.push(p);
+          if (!req.force && graph.importers(p, "static").length) stoppedAt.push(p);
         }
         else exportsChanged.add(p);
       }

@@ -4,7 +4,7 @@
  * backup+write+delete), so events settle briefly before a batch goes out.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { inScope, type Scope } from "./loader/scope.ts";
 
 export interface WatcherOptions {
@@ -45,17 +45,27 @@ export class Watcher {
       const w = watch(dir, { recursive: true }, (_event, name) => {
         if (name) this.note(join(dir, name.toString()));
       });
-      w.on("error", () => {});
+      w.on("error", () => {}); // A watched folder that disappears just stops reporting; nothing to recover.
       this.watchers.push(w);
     }
+    // Extra files outside the scope are watched through their folder: an editor that saves
+    // by renaming a temp file over one would end a watch on the file itself after one save.
+    const byDir = new Map<string, Set<string>>();
     for (const file of this.o.extra) {
       if (this.scope.include.some((d) => file.startsWith(d + "/"))) continue;
+      const dir = dirname(file);
+      if (!byDir.has(dir)) byDir.set(dir, new Set());
+      byDir.get(dir)!.add(basename(file));
+    }
+    for (const [dir, names] of byDir) {
       try {
-        const w = watch(file, () => this.note(file));
-        w.on("error", () => {});
+        const w = watch(dir, (_event, name) => {
+          if (name && names.has(name.toString())) this.note(join(dir, name.toString()));
+        });
+        w.on("error", () => {}); // As above: a vanished folder ends its own watch. // A watched folder that disappears just stops reporting; nothing to recover.
         this.watchers.push(w);
       } catch {
-        // A missing extra file is reported by whoever asked for it.
+        // A missing folder: the env file check at start-up has already said so.
       }
     }
   }
