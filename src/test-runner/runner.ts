@@ -109,6 +109,8 @@ export class TestRunner {
     if (this.wantAll) {
       const why = this.wantAll;
       this.wantAll = undefined;
+      // Saves that came with the request still update the graph, or their new imports would be missed later.
+      if (!config.length && batch.size) graph.update(batch);
       if (why !== "first run") this.header(`${why}: running every test file`);
       return "all";
     }
