@@ -4,6 +4,11 @@
  * holding the old app alive (Elysia 1.4's `.listen()` registers one per call).
  */
 
+let current: { ownerOf: () => string | undefined; onOwnerDispose: (owner: string, undo: () => void) => void } = {
+  ownerOf: () => undefined,
+  onOwnerDispose: () => {},
+};
+
 const METHODS = ["on", "addListener", "once", "prependListener", "prependOnceListener"] as const;
 
 /**
@@ -14,13 +19,15 @@ export function trackProcessListeners(
   ownerOf: () => string | undefined,
   onOwnerDispose: (owner: string, undo: () => void) => void,
 ): void {
+  // Installed once per process, reporting to the latest app (hmr-run/testing starts several).
+  current = { ownerOf, onOwnerDispose };
   const proc = process as any;
   for (const method of METHODS) {
     const original = proc[method];
     if (original.__hmrRun) continue;
     const wrapped = function (this: unknown, event: string | symbol, listener: (...a: any[]) => void) {
-      const owner = ownerOf();
-      if (owner) onOwnerDispose(owner, () => process.removeListener(event, listener));
+      const owner = current.ownerOf();
+      if (owner) current.onOwnerDispose(owner, () => process.removeListener(event, listener));
       return original.call(this, event, listener);
     };
     Object.defineProperty(wrapped, "__hmrRun", { value: true });

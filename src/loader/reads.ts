@@ -12,9 +12,12 @@ const require_ = createRequire(import.meta.url);
  * whether a load is in progress and which module read the file.
  */
 export function trackReads(onRead: (file: string) => void): void {
+  // The wrappers are installed once per process but report to the latest app, so a
+  // second app started in the same process (hmr-run/testing) is tracked too.
+  current = onRead;
   const note = (p: unknown) => {
-    if (typeof p === "string") onRead(resolve(p));
-    else if (p instanceof URL && p.protocol === "file:") onRead(Bun.fileURLToPath(p));
+    if (typeof p === "string") current(resolve(p));
+    else if (p instanceof URL && p.protocol === "file:") current(Bun.fileURLToPath(p));
   };
   // Patched through require(): ESM namespace objects of builtins are read-only, but
   // their named exports follow the CommonJS object (measured on Bun 1.4.5).
@@ -25,6 +28,8 @@ export function trackReads(onRead: (file: string) => void): void {
   wrap(fsp, "readFile", note);
   wrap(Bun as any, "file", note);
 }
+
+let current: (file: string) => void = () => {};
 
 function wrap(obj: any, name: string, note: (p: unknown) => void): void {
   const original = obj[name];
