@@ -4,7 +4,7 @@
  * every reload and overlay seen here was triggered by hmr-run itself.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { Fixture, ROOT, Run, freePort } from "./support/fixture.ts";
@@ -12,6 +12,8 @@ import { Fixture, ROOT, Run, freePort } from "./support/fixture.ts";
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const WAIT = 20_000;
+/** Browser scenarios wait on several reloads and page loads: room for a busy machine. */
+const SCENARIO = 90_000;
 const EVENTS = "/__hmr-run/events";
 
 let browser: Browser;
@@ -20,6 +22,7 @@ const fixtures: Fixture[] = [];
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
 afterAll(async () => {
@@ -107,7 +110,7 @@ describe("--refresh in a real browser", () => {
     await heading(page, "Fixed");
     expect(await overlay.count()).toBe(0);
     expect(await page.locator("script[data-hmr-run]").count()).toBe(1);
-  });
+  }, SCENARIO);
 
   test("many tabs, a static file page and a 404 page all reload, over one connection", async () => {
     const fx = htmlExample();
@@ -136,7 +139,7 @@ describe("--refresh in a real browser", () => {
     const about = pages[1]!;
     expect(await about.locator("h1").textContent()).toBe("About");
     expect(await about.locator("script[data-hmr-run]").count()).toBe(1);
-  });
+  }, SCENARIO);
 
   test("two apps on different ports reload independently and cannot read each other's channel", async () => {
     const a = htmlExample();
@@ -170,7 +173,7 @@ describe("--refresh in a real browser", () => {
       }
     }, runA.url + EVENTS);
     expect(crossOrigin).toBe("refused");
-  });
+  }, SCENARIO);
 
   test("pages wait while hmr-run is down and reload once it answers again", async () => {
     const fx = htmlExample();
@@ -198,7 +201,7 @@ describe("--refresh in a real browser", () => {
     await reloadedBy(page);
     await heading(page, "Without refresh");
     expect(await page.locator("script[data-hmr-run]").count()).toBe(0);
-  });
+  }, SCENARIO);
 });
 
 describe("--refresh over HTTP", () => {
