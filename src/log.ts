@@ -14,7 +14,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const LEVEL: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 };
 
 export function createLogger(level: LogLevel): ConsolaInstance {
-  return createConsola({ level: LEVEL[level], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
+  // The basic reporter: consola's fancy one restyles `backticks` and _underscores_, which
+  // would corrupt code frames of template literals and snake_case names.
+  return createConsola({ level: LEVEL[level], fancy: false, defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
 }
 
 const rel = (p: string) => {
