@@ -2,7 +2,7 @@
  * hmr-run's own output: one consola instance, and the one place where a reload's
  * outcome becomes text.
  */
-import { createConsola, type ConsolaInstance } from "consola";
+import { createConsola, type ConsolaInstance } from "consola/basic";
 import { relative } from "node:path";
 import type { ReloadResult } from "./reloader.ts";
 import { report, where } from "./errors.ts";
@@ -14,9 +14,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const LEVEL: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 };
 
 export function createLogger(level: LogLevel): ConsolaInstance {
-  // The basic reporter: consola's fancy one restyles `backticks` and _underscores_, which
+  // consola/basic: the fancy reporter restyles `backticks` and _underscores_, which
   // would corrupt code frames of template literals and snake_case names.
-  return createConsola({ level: LEVEL[level], fancy: false, defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
+  return createConsola({ level: LEVEL[level], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
 }
 
 const rel = (p: string) => {

@@ -64,11 +64,11 @@ async function newPage(): Promise<Page> {
 }
 
 /** Marks the page's window: the mark is gone once the page has reloaded. */
-const mark = (p: Page) => p.evaluate(() => ((window as any).__testMark = true));
-const reloadedBy = (p: Page) => p.waitForFunction(() => !(window as any).__testMark, null, { timeout: WAIT });
+const mark = (p: Page) => p.evaluate(() => ((globalThis as any).__testMark = true));
+const reloadedBy = (p: Page) => p.waitForFunction(() => !(globalThis as any).__testMark, null, { timeout: WAIT });
 const heading = (p: Page, text: string) => p.locator("h1", { hasText: new RegExp(`^${text}$`) }).waitFor({ timeout: WAIT });
 /** Waits until the page has its refresh client connected (it reloads on every state change after). */
-const connected = (p: Page) => p.waitForFunction(() => !!(window as any).__hmrRun, null, { timeout: WAIT });
+const connected = (p: Page) => p.waitForFunction(() => !!(globalThis as any).__hmrRun, null, { timeout: WAIT });
 
 describe("--refresh in a real browser", () => {
   test("an edit reloads the page; a failed reload shows the overlay; a fix removes it", async () => {
@@ -320,7 +320,7 @@ export default {
 
     const post = await fetch(url, { method: "POST", body: "<b>echo-me</b>" });
     expect([post.status, await post.text()]).toEqual([405, ""]);
-    for (const headers of [{ origin: "http://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "null" }]) {
+    for (const headers of [{ origin: "http://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "null" }] as Record<string, string>[]) {
       const res = await fetch(url, { headers });
       expect([JSON.stringify(headers), res.status, await res.text()]).toEqual([JSON.stringify(headers), 403, ""]);
     }
