@@ -50,6 +50,8 @@ export class App {
   /** Data files each module read while it ran (tracked like imports). */
   private reads = new Map<string, Set<string>>();
   private loadingDepth = 0;
+  /** Set while hmr-run itself starts the entry's app: what it registers belongs to the entry. */
+  private servingEntry: string | undefined;
   private queue = new Set<string>();
   private force = false;
   private running: Promise<void> | undefined;
@@ -95,7 +97,7 @@ export class App {
       if (owner) this.noteRead(owner, file);
     });
     trackProcessListeners(
-      () => (this.loadingDepth > 0 ? this.hot.caller() : undefined),
+      () => this.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
       (owner, undo) => this.hot.context(owner).dispose(undo),
     );
     this.host.intercept(() => {
@@ -339,7 +341,16 @@ export class App {
     }
     this.script = false;
     if (servable.kind === "options") this.host.serve(servable.options, "entry");
-    else this.host.withKey("entry", () => servable.app.listen({}));
+    else {
+      // Elysia's .listen() adds a process listener per call; it belongs to the entry, so
+      // the entry's next run removes it instead of keeping every old app alive.
+      this.servingEntry = this.o.entry;
+      try {
+        this.host.withKey("entry", () => servable.app.listen({}));
+      } finally {
+        this.servingEntry = undefined;
+      }
+    }
   }
 
   private onModuleLoad(path: string, source: string): void {

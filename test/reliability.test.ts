@@ -272,6 +272,20 @@ describe("reliability: not ours", () => {
 });
 
 describe("reliability: resources stay flat", () => {
+  test("an exported Elysia app reloaded 10 times holds one process listener, not eleven", async () => {
+    const { fx, run } = start({
+      "msg.ts": `export const msg = "m0";\n`,
+      "main.ts": `import { Elysia } from "elysia";\nimport { msg } from "./msg.ts";\n` +
+        `export default new Elysia().get("/", () => msg).get("/listeners", () => String(process.listenerCount("beforeExit")));\n`,
+    });
+    await run.until("m0");
+    for (let i = 1; i <= 10; i++) {
+      fx.write("msg.ts", `export const msg = "m${i}";\n`);
+      await run.until(`m${i}`);
+    }
+    expect(await run.get("/listeners")).toBe("1");
+  });
+
   test("1000 reloads leave file descriptors and memory flat", async () => {
     const { run } = start(
       {
