@@ -7,7 +7,8 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 
 export const ROOT = resolve(import.meta.dir, "..", "..");
-const CLI = join(ROOT, "src", "cli.ts");
+/** The hmr-run CLI to measure; HMR_RUN_BENCH_CLI points at another checkout to compare a change. */
+const CLI = process.env.HMR_RUN_BENCH_CLI ?? join(ROOT, "src", "cli.ts");
 
 /** The ways of running an app that the benchmarks compare. */
 export type RunnerKind = "hmr-run" | "bun --hot" | "bun --watch" | "bun";
