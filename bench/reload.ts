@@ -47,8 +47,8 @@ async function measure(app: GeneratedApp, kind: RunnerKind, startup: boolean): P
       await measureEdit(run, target.url, apply);
       const samples: EditSample[] = [];
       for (let i = 0; i < edits; i++) {
+        // measureEdit waits EDIT_GAP_MS after each response, so saves stay that far apart.
         samples.push(await measureEdit(run, target.url, apply));
-        await Bun.sleep(EDIT_GAP_MS);
       }
       rows.push({ modules: app.modules, startup, edit, runner: kind, samples });
       process.stderr.write(
