@@ -30,6 +30,10 @@ interface Slot {
 export class Host {
   private slots = new Map<string, Slot>();
   private realServe = Bun.serve.bind(Bun);
+  private get hasOwnRoutes(): boolean {
+    for (const _ in this.ownRoutes) return true;
+    return false;
+  }
   /** Slots claimed during the current reload: the rest may be stopped afterwards. */
   private claimed = new Set<string>();
   transform: ResponseTransform | undefined;
@@ -144,8 +148,12 @@ export class Host {
   private start(key: string, user: Options, bind: string): Slot {
     const slot = { key, user, bind } as Slot;
     const fetch = (req: Request, server: Server<any>) => {
-      const own = this.ownRoutes[new URL(req.url).pathname];
-      if (own) return own(req);
+      // Own routes are native routes too; this covers a server started before they were
+      // added. Parsing the URL costs ~0.8 µs a request, so only when there are any.
+      if (this.hasOwnRoutes) {
+        const own = this.ownRoutes[new URL(req.url).pathname];
+        if (own) return own(req);
+      }
       const handler = slot.user.fetch;
       if (typeof handler !== "function") return new Response("Not Found", { status: 404 });
       const res = handler.call(server, req, server);
