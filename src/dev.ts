@@ -6,6 +6,7 @@
 import { relative } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { App, EntryError } from "./app.ts";
+import { listenKeys } from "./keys.ts";
 import { EnvFiles, EnvFileError } from "./env.ts";
 import { createLogger, muteErrors } from "./log.ts";
 import { inScope, makeScope, type Scope } from "./loader/scope.ts";
@@ -84,10 +85,16 @@ export async function runDev(o: RunOptions): Promise<void> {
   }
   banner(log, app, o, scope);
 
-  listenKeys(log, () => {
-    log.info("reloading the whole app (r)");
-    void app.reloadAll();
-  }, shutdown);
+  listenKeys(
+    {
+      r: () => {
+        log.info("reloading the whole app (r)");
+        void app.reloadAll();
+      },
+      q: shutdown,
+    },
+    () => log.info("keys: r + Enter reloads everything, q + Enter or Ctrl+C stops"),
+  );
 }
 
 /** Where it serves, what it watches, and on which Bun: the first thing a user reads. */
@@ -125,23 +132,3 @@ function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<voi
   return () => handler("q");
 }
 
-/** `r` + Enter: full reload. Only on a terminal (or HMR_RUN_KEYS=1; 0 turns keys off), so piped input stays the app's. */
-function listenKeys(log: ReturnType<typeof createLogger>, reloadAll: () => void, quit: () => void): void {
-  const flag = process.env.HMR_RUN_KEYS;
-  if (flag === "0" || (flag !== "1" && !process.stdin.isTTY)) return;
-  process.stdin.setEncoding("utf8");
-  let buf = "";
-  process.stdin.on("data", (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim().toLowerCase();
-      buf = buf.slice(nl + 1);
-      if (line === "r") reloadAll();
-      else if (line === "q") quit();
-      else if (line) log.info("keys: r + Enter reloads everything, Ctrl+C stops");
-    }
-  });
-  // A closed or broken stdin only ends the keys; the server keeps running.
-  process.stdin.on("error", () => {});
-}

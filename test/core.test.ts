@@ -1,24 +1,8 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { Fixture, Run } from "./support/fixture.ts";
+import { describe, expect, test } from "bun:test";
+import { scenarios, counter, runCounts } from "./support/scenario.ts";
 
-const runs: Run[] = [];
-const fixtures: Fixture[] = [];
-afterEach(async () => {
-  await Promise.all(runs.splice(0).map((r) => r.stop()));
-  for (const f of fixtures.splice(0)) f.cleanup();
-});
+const { start, again } = scenarios();
 
-function start(files: Record<string, string>, args: string[] = ["main.ts"]) {
-  const fx = new Fixture(files);
-  fixtures.push(fx);
-  const run = new Run(fx, args);
-  runs.push(run);
-  return { fx, run };
-}
-
-// Each module counts its own executions on globalThis, so a test can see what re-ran.
-const counter = (name: string) => `((globalThis as any).runs ??= {})["${name}"] = ((globalThis as any).runs["${name}"] ?? 0) + 1;\n`;
-const runsOf = `JSON.stringify((globalThis as any).runs)`;
 
 describe("core: serve and reload only what changed", () => {
   test("a leaf edit serves new code and leaves the untouched module alone", async () => {
@@ -27,7 +11,7 @@ describe("core: serve and reload only what changed", () => {
       "lib/text.ts": counter("text") + `export const TEXT = "one";\n`,
       "main.ts": counter("main") +
         `import { STABLE } from "./lib/stable.ts";\nimport { TEXT } from "./lib/text.ts";\n` +
-        `export default { fetch: () => new Response(TEXT + ":" + STABLE + ":" + ${runsOf}) };\n`,
+        `export default { fetch: () => new Response(TEXT + ":" + STABLE + ":" + ${runCounts}) };\n`,
     });
     await run.until(`one:s:{"stable":1,"text":1,"main":1}`);
     const m = run.mark();
@@ -90,8 +74,7 @@ describe("core: serve and reload only what changed", () => {
     await run.stop();
     const fx2 = fx;
     const port = 23000 + Math.floor(Math.random() * 1000);
-    const own = new Run(fx2, ["main.ts"], { port, env: { APP_PORT: String(port) } });
-    runs.push(own);
+    const own = again(fx2, ["main.ts"], { port, env: { APP_PORT: String(port) } });
     await own.until("hello");
     for (const word of ["hi", "hey", "howdy"]) {
       fx2.write("routes.ts", `export const greeting = () => "${word}";\n`);

@@ -1,23 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { Fixture, Run } from "./support/fixture.ts";
+import { describe, expect, test } from "bun:test";
+import type { Run } from "./support/fixture.ts";
+import { scenarios, counter } from "./support/scenario.ts";
 
-const runs: Run[] = [];
-const fixtures: Fixture[] = [];
-afterEach(async () => {
-  await Promise.all(runs.splice(0).map((r) => r.stop()));
-  for (const f of fixtures.splice(0)) f.cleanup();
-});
+const { start } = scenarios();
 
-function start(files: Record<string, string>, args: string[] = ["main.ts"]) {
-  const fx = new Fixture(files);
-  fixtures.push(fx);
-  const run = new Run(fx, args);
-  runs.push(run);
-  return { fx, run };
-}
-
-// Each module counts its own executions on globalThis, so a test can see what re-ran.
-const counter = (name: string) => `((globalThis as any).runs ??= {})["${name}"] = ((globalThis as any).runs["${name}"] ?? 0) + 1;\n`;
 const json = async (run: Run, path: string) => JSON.parse(await run.get(path));
 
 describe("fine-grained reloads with hmr-run/reactive (real CLI)", () => {

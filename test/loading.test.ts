@@ -1,24 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync } from "node:fs";
-import { Fixture, Run } from "./support/fixture.ts";
+import { scenarios, counter, runCounts } from "./support/scenario.ts";
 
-const runs: Run[] = [];
-const fixtures: Fixture[] = [];
-afterEach(async () => {
-  await Promise.all(runs.splice(0).map((r) => r.stop()));
-  for (const f of fixtures.splice(0)) f.cleanup();
-});
+const { start, again } = scenarios();
 
-function start(files: Record<string, string>, args: string[] = ["main.ts"]) {
-  const fx = new Fixture(files);
-  fixtures.push(fx);
-  const run = new Run(fx, args);
-  runs.push(run);
-  return { fx, run };
-}
-
-const count = (name: string) => `((globalThis as any).runs ??= {})["${name}"] = ((globalThis as any).runs["${name}"] ?? 0) + 1;\n`;
-const runs_ = `JSON.stringify((globalThis as any).runs)`;
 
 describe("loading: what belongs to the graph", () => {
   test("JSON, TOML and text imports are graph nodes: editing one re-runs its importer", async () => {
@@ -40,13 +25,13 @@ describe("loading: what belongs to the graph", () => {
 
   test("a dynamic import() target is evicted, not re-run, and the next import() gets new code", async () => {
     const { fx, run } = start({
-      "lazy.ts": count("lazy") + `export const v = "one";\n`,
-      "main.ts": count("main") +
-        `export default { fetch: async () => { const m = await import("./lazy.ts"); return new Response(m.v + ":" + ${runs_}); } };\n`,
+      "lazy.ts": counter("lazy") + `export const v = "one";\n`,
+      "main.ts": counter("main") +
+        `export default { fetch: async () => { const m = await import("./lazy.ts"); return new Response(m.v + ":" + ${runCounts}); } };\n`,
     });
     await run.until(`one:{"main":1,"lazy":1}`);
     const m = run.mark();
-    fx.write("lazy.ts", count("lazy") + `export const v = "two";\n`);
+    fx.write("lazy.ts", counter("lazy") + `export const v = "two";\n`);
     await run.reloaded(m);
     // main did not run again; lazy runs again only when import() asks for it.
     await run.until(`two:{"main":1,"lazy":2}`);
@@ -96,8 +81,7 @@ describe("loading: what belongs to the graph", () => {
     await run.until("named");
     fx.edit("main.ts", `"named"`, `"named2"`);
     await run.until("named2");
-    const other = new Run(fx, ["main.ts"]);
-    runs.push(other);
+    const other = again(fx, ["main.ts"]);
     await other.until("fn");
   });
 

@@ -1,21 +1,8 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
-import { Fixture, Run } from "./support/fixture.ts";
+import { scenarios } from "./support/scenario.ts";
 
-const runs: Run[] = [];
-const fixtures: Fixture[] = [];
-afterEach(async () => {
-  await Promise.all(runs.splice(0).map((r) => r.stop()));
-  for (const f of fixtures.splice(0)) f.cleanup();
-});
-
-function start(files: Record<string, string>, args: string[] = ["main.ts"], env?: Record<string, string>) {
-  const fx = new Fixture(files);
-  fixtures.push(fx);
-  const run = new Run(fx, args, { env });
-  runs.push(run);
-  return { fx, run };
-}
+const { start } = scenarios();
 
 const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
 

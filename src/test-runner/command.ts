@@ -13,6 +13,7 @@ import { parseTestArgs, TEST_USAGE, type TestArgs } from "./args.ts";
 import { Project } from "./project.ts";
 import { TestGraph } from "./test-graph.ts";
 import { TestRunner } from "./runner.ts";
+import { listenKeys } from "../keys.ts";
 
 /** Runs `hmr-run test ...argv` until `q` or a signal. */
 export async function runTestCommand(argv: string[]): Promise<void> {
@@ -53,7 +54,10 @@ export async function runTestCommand(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => void quit(130));
   process.on("SIGTERM", () => void quit(0));
-  listenKeys(log, () => void runner.runAll("a pressed"), () => void quit(0));
+  listenKeys(
+    { a: () => void runner.runAll("a pressed"), q: () => void quit(0) },
+    () => log.info("keys: a + Enter runs every test file, q + Enter quits"),
+  );
 
   await runner.start();
   log.info(`watching ${scope.include.map((p) => p.replace(args.cwd, ".")).join(", ")} for changes: a + Enter runs every test file, q + Enter quits`);
@@ -78,21 +82,3 @@ function testScope(args: TestArgs): Scope {
   };
 }
 
-/** `a` + Enter runs all, `q` + Enter quits; only on a terminal (or HMR_RUN_KEYS), so piped input stays free. */
-function listenKeys(log: ReturnType<typeof createLogger>, runAll: () => void, quit: () => void): void {
-  if (!process.stdin.isTTY && !process.env.HMR_RUN_KEYS) return;
-  process.stdin.setEncoding("utf8");
-  let buf = "";
-  process.stdin.on("data", (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim().toLowerCase();
-      buf = buf.slice(nl + 1);
-      if (line === "a") runAll();
-      else if (line === "q") quit();
-      else if (line) log.info("keys: a + Enter runs every test file, q + Enter quits");
-    }
-  });
-  process.stdin.on("error", (err) => log.debug(`stdin closed: ${err.message}`));
-}
