@@ -192,6 +192,31 @@ describe("reliability: files that move", () => {
   });
 });
 
+describe("reliability: hooks that misbehave", () => {
+  test("an effect that throws is reported; the server lives and the next save recovers", async () => {
+    const { fx, run } = start({
+      "limit.ts": `import { signal } from "hmr-run/reactive";\nexport const limit = signal(1);\n`,
+      "watch.ts": `import { effect } from "hmr-run/reactive";\nimport { limit } from "./limit.ts";\n` +
+        `export const seen: number[] = [];\neffect(() => { const v = limit.get(); if (v > 5) throw new Error("limit too high: " + v); seen.push(v); });\n`,
+      "main.ts": `import { limit } from "./limit.ts";\nimport { seen } from "./watch.ts";\n` +
+        `export default { fetch: (req: Request) => { const u = new URL(req.url); if (u.searchParams.has("set")) limit.set(Number(u.searchParams.get("set"))); return new Response(seen.join(",")); } };\n`,
+    });
+    await run.until("1");
+    // Thrown while a request sets the signal: that request fails, the server does not.
+    const bad = await fetch(run.url + "/?set=9");
+    expect(bad.status).toBe(500);
+    await run.output("limit too high: 9");
+    expect(await run.get("/?set=2")).toBe("1,2");
+    // Thrown while a reload runs the effect: the reload fails and the old code keeps serving.
+    const m = run.mark();
+    fx.write("limit.ts", `import { signal } from "hmr-run/reactive";\nexport const limit = signal(7);\n`);
+    await run.output(/limit too high: 7/, m);
+    expect(await run.get()).toMatch(/^1,2/);
+    fx.write("limit.ts", `import { signal } from "hmr-run/reactive";\nexport const limit = signal(3);\n`);
+    await run.until(/(^|,)3$/);
+  });
+});
+
 describe("reliability: the process", () => {
   test("SIGINT and SIGTERM run dispose hooks and exit 0", async () => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
