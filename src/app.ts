@@ -246,6 +246,14 @@ export class App {
       }
       const old = this.sources.get(f);
       if (old === text && !this.retry.has(f)) continue;
+      // An empty file right after a save is most often a truncate seen before the write:
+      // look again shortly, and apply emptiness only if it is still empty then.
+      if (text.length === 0 && old && !this.emptyOnce.has(f)) {
+        this.emptyOnce.add(f);
+        setTimeout(() => void this.changed([f]), 30);
+        continue;
+      }
+      this.emptyOnce.delete(f);
       const t = transpiler(loaderFor(f)!);
       let code: string;
       try {
@@ -265,6 +273,8 @@ export class App {
     }
     return out;
   }
+
+  private emptyOnce = new Set<string>();
 
   /** Names of imports that failed to resolve: creating such a file retries the failed reload. */
   private missing = new Set<string>();

@@ -130,6 +130,8 @@ export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<Re
   // On the first load the graph is built in the background, off the start-up path
   // (scanning 1000 modules here cost 25 to 40 ms before the first response).
   if (!req.initial) {
+    // Let requests waiting on the event loop reach the new handler before the bookkeeping.
+    await new Promise((r) => setImmediate(r));
     world.index();
     await prune(world, lostImporters, evicted);
     await runHooks(world, "afterReload");
