@@ -3,14 +3,14 @@
  * applies batches of changed files one reload at a time. It is the glue between the
  * watcher (input), the reloader, and the host (output).
  */
-import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { ModuleGraph } from "./graph.ts";
 import { Registry, installRuntime } from "./runtime/registry.ts";
 import { installLoader } from "./loader/plugin.ts";
 import { inScope, type Scope } from "./loader/scope.ts";
-import { loaderFor, scanModule, transpiler } from "./loader/scan.ts";
+import { loaderFor, scanModule } from "./loader/scan.ts";
+import { SaveCheck } from "./save-check.ts";
 import { trackReads } from "./loader/reads.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
 import { namespaceOf } from "./loader/registry.ts";
@@ -55,8 +55,7 @@ export class App {
   private queue = new Set<string>();
   private force = false;
   private running: Promise<void> | undefined;
-  /** Files of a failed reload, retried with the next batch. */
-  private retry = new Set<string>();
+  private readonly saves: SaveCheck;
   /** Resolves when the app has no reload running or queued (tests wait on it). */
   private idleWaiters: Array<() => void> = [];
   /** Every finished reload, for listeners such as the refresh channel and the test API. */
@@ -68,6 +67,13 @@ export class App {
   lastError: unknown;
 
   constructor(readonly o: AppOptions) {
+    this.saves = new SaveCheck({
+      graph: this.graph,
+      sources: this.sources,
+      entry: o.entry,
+      loaded: () => this.loaded,
+      lookAgain: (f) => setTimeout(() => void this.changed([f]), 30),
+    });
     this.hot = new Registry((p) => this.sources.has(p), {
       resolve: (spec, from) => Bun.resolveSync(spec, from.slice(0, from.lastIndexOf("/"))),
       current: (p) => namespaceOf(p),
@@ -163,7 +169,7 @@ export class App {
     const wasLoaded = this.loaded;
     let res: ReloadResult;
     const relevant = new Set<string>();
-    const files = force ? batch : this.worthReloading(batch, relevant);
+    const files = force ? batch : this.saves.check(batch, relevant);
     if (force) for (const f of batch) relevant.add(f);
     if (files instanceof Error) {
       res = { kind: "error", files: [...relevant], error: files, ms: performance.now() - started };
@@ -182,12 +188,10 @@ export class App {
       }
     }
     if (res.kind === "error") {
-      for (const f of relevant) this.retry.add(f);
-      this.noteMissing(res.error);
+      this.saves.failed(relevant, res.error);
       this.lastError = res.error;
     } else if (res.kind === "ok") {
-      this.retry.clear();
-      this.missing.clear();
+      this.saves.succeeded();
       this.lastError = undefined;
       this.loaded = true;
     }
@@ -210,100 +214,6 @@ export class App {
     clearTimeout(this.gcTimer);
     this.gcTimer = setTimeout(() => Bun.gc(true), 1000);
     this.gcTimer.unref();
-  }
-
-  /**
-   * Drops saves that change nothing Bun would run (same text, or the same transpiled
-   * output: comments, formatting, types), and catches syntax errors and missing imports
-   * before any module is disposed. Returns the files to reload, or the error.
-   */
-  private worthReloading(batch: Set<string>, relevant: Set<string>): Set<string> | Error {
-    const out = new Set<string>();
-    // After a failure, only a save that could fix it retries: a file of the graph, a new
-    // source file, or one named like the import that was missing (not a log file the app writes).
-    const unlocks = [...batch].some((f) => this.graph.has(f) || this.isCode(f) || this.missing.has(stem(f)));
-    if (unlocks) {
-      for (const f of this.retry) {
-        out.add(f);
-        relevant.add(f);
-      }
-      if (!this.loaded) out.add(this.o.entry);
-    }
-    for (const f of batch) {
-      if (!this.graph.has(f) && !this.sources.has(f)) continue;
-      relevant.add(f);
-      if (!this.isCode(f)) {
-        out.add(f);
-        continue;
-      }
-      let text: string;
-      try {
-        text = readFileSync(f, "utf8");
-      } catch {
-        const still = this.stillImported(f, batch);
-        if (still) return new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`);
-        continue; // Its importers changed too and dropped it: it leaves the graph after they re-run.
-      }
-      const old = this.sources.get(f);
-      if (old === text && !this.retry.has(f)) continue;
-      // An empty file right after a save is most often a truncate seen before the write:
-      // look again shortly, and apply emptiness only if it is still empty then.
-      if (text.length === 0 && old && !this.emptyOnce.has(f)) {
-        this.emptyOnce.add(f);
-        setTimeout(() => void this.changed([f]), 30);
-        continue;
-      }
-      this.emptyOnce.delete(f);
-      const t = transpiler(loaderFor(f)!);
-      let code: string;
-      try {
-        code = t.transformSync(text);
-      } catch (err) {
-        return inFile(err, f);
-      }
-      if (old !== undefined && !this.retry.has(f) && safeTransform(t, old) === code) {
-        this.sources.set(f, text);
-        continue;
-      }
-      const { missing } = scanModule(f, text);
-      if (missing.length) {
-        return new Error(`Cannot find module '${missing[0]}' imported from ${rel(f)}`);
-      }
-      out.add(f);
-    }
-    return out;
-  }
-
-  private emptyOnce = new Set<string>();
-
-  /** Names of imports that failed to resolve: creating such a file retries the failed reload. */
-  private missing = new Set<string>();
-  private noteMissing(err: unknown): void {
-    const e = err as { specifier?: unknown; message?: unknown };
-    const spec = typeof e?.specifier === "string" ? e.specifier : /Cannot find module '([^']+)'/.exec(String(e?.message ?? ""))?.[1];
-    if (spec) this.missing.add(stem(spec));
-  }
-
-  /** A module that still imports `file`, judging changed importers by their new text. */
-  private stillImported(file: string, batch: Set<string>): string | undefined {
-    for (const imp of this.graph.importers(file, "static")) {
-      let text = this.sources.get(imp);
-      if (batch.has(imp)) {
-        try {
-          text = readFileSync(imp, "utf8");
-        } catch {
-          continue;
-        }
-      }
-      if (text === undefined) continue;
-      try {
-        const { deps, missing } = scanModule(imp, text);
-        if (missing.length || deps.some(([d]) => d === file)) return imp;
-      } catch {
-        return imp;
-      }
-    }
-    return undefined;
   }
 
   private get world() {
@@ -425,29 +335,5 @@ export class App {
     this.o.log.info(`${rel(path)} invalidated itself${message ? `: ${message}` : ""}; re-running its importers`);
     this.hot.emit("hmr:invalidate", { path, message }, this.world.warn);
     queueMicrotask(() => void this.changed(importers.length ? importers : [path], true));
-  }
-}
-
-/** A file name without folder and extension: `./lib/extra.ts` → `extra`. */
-function stem(p: string): string {
-  const base = p.slice(p.lastIndexOf("/") + 1);
-  const dot = base.indexOf(".");
-  return dot > 0 ? base.slice(0, dot) : base;
-}
-
-/** Transpiler errors name a pretend file (`input.ts`); point them at the real one. */
-function inFile(err: unknown, file: string): Error {
-  const first = (err as any)?.errors?.[0] ?? err;
-  const pos = first?.position;
-  const out = new SyntaxError(String(first?.message ?? err)) as SyntaxError & { position?: unknown };
-  if (pos) out.position = { ...pos, file };
-  return out;
-}
-
-function safeTransform(t: Bun.Transpiler, source: string): string | undefined {
-  try {
-    return t.transformSync(source);
-  } catch {
-    return undefined;
   }
 }

@@ -1,0 +1,156 @@
+/**
+ * Decides which saved files are worth a reload, before anything runs: it drops saves
+ * that change nothing Bun would run, catches syntax errors and missing imports before
+ * any module is disposed, and remembers what a failed reload needs to try again.
+ */
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import type { ModuleGraph } from "./graph.ts";
+import { loaderFor, scanModule, transpiler } from "./loader/scan.ts";
+
+const rel = (p: string) => relative(process.cwd(), p);
+
+/** What the check needs to know about the running app. */
+export interface SaveCheckHost {
+  graph: ModuleGraph;
+  /** The source each module was last loaded with. */
+  sources: Map<string, string>;
+  entry: string;
+  /** The entry has loaded at least once. */
+  loaded(): boolean;
+  /** Queues `file` for another look (a file seen empty mid-save). */
+  lookAgain(file: string): void;
+}
+
+export class SaveCheck {
+  /** Files of a failed reload, retried by the next save that could fix it. */
+  private retry = new Set<string>();
+  /** Names of imports that failed to resolve: creating such a file retries. */
+  private missing = new Set<string>();
+  private emptyOnce = new Set<string>();
+
+  constructor(private host: SaveCheckHost) {}
+
+  /**
+   * The files of `batch` to reload (plus what a failed reload left to retry), or the
+   * error that makes reloading pointless. `relevant` receives every file of the graph
+   * the batch touched, for the log line.
+   */
+  check(batch: Set<string>, relevant: Set<string>): Set<string> | Error {
+    const { graph, sources } = this.host;
+    const out = new Set<string>();
+    // After a failure, only a save that could fix it retries: a file of the graph, a new
+    // source file, or one named like the import that was missing (not a log file the app writes).
+    const unlocks = [...batch].some((f) => graph.has(f) || isCode(f) || this.missing.has(stem(f)));
+    if (unlocks) {
+      for (const f of this.retry) {
+        out.add(f);
+        relevant.add(f);
+      }
+      if (!this.host.loaded()) out.add(this.host.entry);
+    }
+    for (const f of batch) {
+      if (!graph.has(f) && !sources.has(f)) continue;
+      relevant.add(f);
+      if (!isCode(f)) {
+        out.add(f);
+        continue;
+      }
+      let text: string;
+      try {
+        text = readFileSync(f, "utf8");
+      } catch {
+        const still = this.stillImported(f, batch);
+        if (still) return new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`);
+        continue; // Its importers changed too and dropped it: it leaves the graph after they re-run.
+      }
+      const old = sources.get(f);
+      if (old === text && !this.retry.has(f)) continue;
+      // An empty file right after a save is most often a truncate seen before the write:
+      // look again shortly, and apply emptiness only if it is still empty then.
+      if (text.length === 0 && old && !this.emptyOnce.has(f)) {
+        this.emptyOnce.add(f);
+        this.host.lookAgain(f);
+        continue;
+      }
+      this.emptyOnce.delete(f);
+      const t = transpiler(loaderFor(f)!);
+      let code: string;
+      try {
+        code = t.transformSync(text);
+      } catch (err) {
+        return inFile(err, f);
+      }
+      if (old !== undefined && !this.retry.has(f) && safeTransform(t, old) === code) {
+        sources.set(f, text);
+        continue;
+      }
+      const { missing } = scanModule(f, text);
+      if (missing.length) return new Error(`Cannot find module '${missing[0]}' imported from ${rel(f)}`);
+      out.add(f);
+    }
+    return out;
+  }
+
+  /** A reload of `files` failed with `error`: retry them when a save could fix it. */
+  failed(files: Iterable<string>, error: unknown): void {
+    for (const f of files) this.retry.add(f);
+    const e = error as { specifier?: unknown; message?: unknown };
+    const spec = typeof e?.specifier === "string" ? e.specifier : /Cannot find module '([^']+)'/.exec(String(e?.message ?? ""))?.[1];
+    if (spec) this.missing.add(stem(spec));
+  }
+
+  /** A reload succeeded: nothing is left to retry. */
+  succeeded(): void {
+    this.retry.clear();
+    this.missing.clear();
+  }
+
+  /** A module that still imports `file`, judging changed importers by their new text. */
+  private stillImported(file: string, batch: Set<string>): string | undefined {
+    for (const imp of this.host.graph.importers(file, "static")) {
+      let text = this.host.sources.get(imp);
+      if (batch.has(imp)) {
+        try {
+          text = readFileSync(imp, "utf8");
+        } catch {
+          continue; // The importer is gone too.
+        }
+      }
+      if (text === undefined) continue;
+      try {
+        const { deps, missing } = scanModule(imp, text);
+        if (missing.length || deps.some(([d]) => d === file)) return imp;
+      } catch {
+        return imp; // It does not parse: the reload will say so, with its own frame.
+      }
+    }
+    return undefined;
+  }
+}
+
+const isCode = (p: string) => loaderFor(p) !== undefined;
+
+/** A file name without folder and extension: `./lib/extra.ts` → `extra`. */
+function stem(p: string): string {
+  const base = p.slice(p.lastIndexOf("/") + 1);
+  const dot = base.indexOf(".");
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/** Transpiler errors name a pretend file (`input.ts`); point them at the real one. */
+function inFile(err: unknown, file: string): Error {
+  const first = (err as any)?.errors?.[0] ?? err;
+  const pos = first?.position;
+  const out = new SyntaxError(String(first?.message ?? err)) as SyntaxError & { position?: unknown };
+  if (pos) out.position = { ...pos, file };
+  return out;
+}
+
+function safeTransform(t: Bun.Transpiler, source: string): string | undefined {
+  try {
+    return t.transformSync(source);
+  } catch {
+    return undefined; // The old text did not parse either: not the same output.
+  }
+}
