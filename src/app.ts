@@ -3,6 +3,7 @@
  * applies batches of changed files one reload at a time. It is the glue between the
  * watcher (input), the reloader, and the host (output).
  */
+import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { ModuleGraph } from "./graph.ts";
@@ -305,6 +306,17 @@ export class App {
     }
     for (const f of this.reads.get(p) ?? []) deps.push([f, "static"]);
     this.graph.setDeps(p, deps);
+    // Code the plugin does not see (`.cjs`, files Bun loads natively) is scanned from disk,
+    // so what it requires is in the graph too.
+    for (const [d] of deps) {
+      if (!this.isCode(d) || this.sources.has(d)) continue;
+      try {
+        this.sources.set(d, readFileSync(d, "utf8"));
+      } catch {
+        continue; // Not there (yet): the reload that needs it will say so.
+      }
+      this.scan(d);
+    }
   }
 
   /**

@@ -61,6 +61,18 @@ describe("loading: what belongs to the graph", () => {
     await run.until("ws2");
   });
 
+  test("CommonJS files (.js with module.exports, .cjs with require) load and reload", async () => {
+    const { fx, run } = start({
+      "lib.js": `module.exports = { word: "c1" };\n`,
+      "mid.cjs": `const lib = require("./lib.js");\nmodule.exports = { shout: () => lib.word.toUpperCase() };\n`,
+      "main.ts": `import lib, { word } from "./lib.js";\nimport mid from "./mid.cjs";\n` +
+        `export default { fetch: () => new Response(lib.word + ":" + word + ":" + mid.shout()) };\n`,
+    });
+    await run.until("c1:c1:C1");
+    fx.write("lib.js", `module.exports = { word: "c2" };\n`);
+    await run.until("c2:c2:C2");
+  });
+
   test("a circular import chain reloads as one unit", async () => {
     const { fx, run } = start({
       "a.ts": `import { b } from "./b.ts";\nexport const a = () => "a1+" + b();\n`,

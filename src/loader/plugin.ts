@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { loaderFilter, type Scope } from "./scope.ts";
 import { loaderFor } from "./scan.ts";
 import { rewriteHot } from "./rewrite.ts";
+import { commonJSModule, isCommonJS } from "./commonjs.ts";
 
 /** Called with each project module's path and the source Bun is about to run. */
 export type OnModuleLoad = (path: string, source: string) => void;
@@ -21,6 +22,7 @@ export function installLoader(scope: Scope, onLoad: OnModuleLoad): void {
         const path = q >= 0 ? args.path.slice(0, q) : args.path;
         const source = readFileSync(path, "utf8");
         onLoad(path, source);
+        if (isCommonJS(path, source)) return commonJSModule(path, source);
         return { contents: rewriteHot(source), loader: loaderFor(path) ?? "ts" };
       });
     },

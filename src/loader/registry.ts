@@ -4,6 +4,8 @@
  * re-imports would keep every version alive (DESIGN.md: 124 MB after 1000 imports).
  */
 
+import { forgetCommonJS } from "./commonjs.ts";
+
 type Cache = Record<string, { exports?: unknown } | undefined>;
 const cache = require.cache as unknown as Cache;
 
@@ -16,6 +18,7 @@ export function namespaceOf(path: string): Record<string, unknown> | undefined {
 /** Forgets a module: the next import runs it again from the file. */
 export function evict(path: string): void {
   delete cache[path];
+  forgetCommonJS(path);
 }
 
 /** Imports (and so runs, if evicted) one module. */
