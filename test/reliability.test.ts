@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync, readdirSync, readlinkSync } from "node:fs";
 import { scenarios } from "./support/scenario.ts";
 
 const { start } = scenarios();
@@ -298,13 +298,15 @@ describe("reliability: resources stay flat", () => {
     expect(await run.get("/listeners")).toBe("1");
   });
 
-  test("1000 reloads leave file descriptors and memory flat", async () => {
+  test("1000 reloads leave file descriptors, watchers, timers and memory flat", async () => {
     const { run } = start(
       {
         "state.ts": `export const big = Array.from({ length: 20000 }, (_, i) => ({ i, s: "x" + i }));\n`,
         "main.ts": `import { big } from "./state.ts";\nimport { onDispose } from "hmr-run";\n` +
-          `const timer = setInterval(() => {}, 1000);\nonDispose(() => clearInterval(timer));\n` +
-          `export default { fetch: (req: Request) => new URL(req.url).pathname === "/stats" ? Response.json({ rss: process.memoryUsage().rss, heap: (Bun.gc(true), require("bun:jsc").heapSize()) }) : new Response(String(big.length)) };\n`,
+          // Live intervals are counted as they start and as dispose hooks clear them.
+          `const g = globalThis as any;\nconst timer = setInterval(() => {}, 1000);\ng.timers = (g.timers ?? 0) + 1;\n` +
+          `onDispose(() => { clearInterval(timer); g.timers--; });\n` +
+          `export default { fetch: (req: Request) => new URL(req.url).pathname === "/stats" ? Response.json({ timers: g.timers, rss: process.memoryUsage().rss, heap: (Bun.gc(true), require("bun:jsc").heapSize()) }) : new Response(String(big.length)) };\n`,
       },
       ["main.ts"],
       { HMR_RUN_KEYS: "1" },
@@ -312,7 +314,15 @@ describe("reliability: resources stay flat", () => {
     await run.until("20000");
     const pid = run.proc.pid;
     const fds = () => readdirSync(`/proc/${pid}/fd`).length;
-    const stats = async () => (await (await fetch(run.url + "/stats")).json()) as { rss: number; heap: number };
+    // fs.watch holds one inotify descriptor per watched folder.
+    const watchers = () => readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`).includes("inotify");
+      } catch {
+        return false; // Closed while we looked.
+      }
+    }).length;
+    const stats = async () => (await (await fetch(run.url + "/stats")).json()) as { timers: number; rss: number; heap: number };
     const reloadAll = async (n: number) => {
       for (let i = 0; i < n; i++) {
         const m = run.mark();
@@ -321,12 +331,14 @@ describe("reliability: resources stay flat", () => {
       }
     };
     await reloadAll(10);
-    const before = { fds: fds(), ...(await stats()) };
+    const before = { fds: fds(), watchers: watchers(), ...(await stats()) };
     await reloadAll(990);
-    const after = { fds: fds(), ...(await stats()) };
+    const after = { fds: fds(), watchers: watchers(), ...(await stats()) };
     const mb = (n: number) => (n / 1048576).toFixed(1) + " MB";
-    console.log(`1000 reloads: fds ${before.fds} → ${after.fds}; JS heap ${mb(before.heap)} → ${mb(after.heap)}; RSS ${mb(before.rss)} → ${mb(after.rss)}`);
+    console.log(`1000 reloads: fds ${before.fds} → ${after.fds}; inotify watchers ${before.watchers} → ${after.watchers}; live intervals ${before.timers} → ${after.timers}; JS heap ${mb(before.heap)} → ${mb(after.heap)}; RSS ${mb(before.rss)} → ${mb(after.rss)}`);
     expect(after.fds).toBeLessThanOrEqual(before.fds + 2);
+    expect(after.watchers).toBe(before.watchers);
+    expect(after.timers).toBe(1);
     expect(after.heap - before.heap).toBeLessThan(20 * 1048576);
   }, 120_000);
 });
