@@ -15,7 +15,7 @@ import { SaveCheck } from "./save-check.ts";
 import { trackReads } from "./loader/reads.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
 import { namespaceOf } from "./loader/registry.ts";
-import { reload, type ReloadResult } from "./reloader.ts";
+import { reload, type ReloadResult, type ReloadWorld } from "./reloader.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
@@ -107,14 +107,16 @@ export class App {
       () => this.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
       (owner, undo) => this.hot.context(owner).dispose(undo),
     );
+    // A call with no user module on the stack (a tail call, a library's callback) gets a
+    // key of its own: "entry" is the server hmr-run starts for the entry's export.
     this.host.intercept(() => {
       const owner = this.hot.caller();
-      return owner ? relative(process.cwd(), owner) : "entry";
+      return owner ? relative(process.cwd(), owner) : "(app)";
     });
     this.guardProcess();
     this.graph.add(this.o.entry);
     await this.changed([this.o.entry], true);
-    this.indexInBackground();
+    this.host.announce = true;
   }
 
   /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
@@ -154,15 +156,23 @@ export class App {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.size) {
-      const batch = new Set(this.queue);
-      const force = this.force;
-      this.queue.clear();
-      this.force = false;
-      await this.reloadNow(batch, force);
+    try {
+      while (this.queue.size) {
+        const batch = new Set(this.queue);
+        const force = this.force;
+        this.queue.clear();
+        this.force = false;
+        try {
+          await this.reloadNow(batch, force);
+        } catch (err) {
+          // A bug of ours (or a value thrown that defies printing) must not wedge the queue.
+          this.o.log.error(`hmr-run failed while reloading: ${safeString(err)}`);
+        }
+      }
+    } finally {
+      this.running = undefined;
+      for (const r of this.idleWaiters.splice(0)) r();
     }
-    this.running = undefined;
-    for (const r of this.idleWaiters.splice(0)) r();
   }
 
   private async reloadNow(batch: Set<string>, force: boolean): Promise<void> {
@@ -195,6 +205,8 @@ export class App {
       this.saves.succeeded();
       this.lastError = undefined;
       this.loaded = true;
+      // The first load skips scanning to answer sooner; the graph is built right after.
+      if (!wasLoaded) this.indexInBackground();
     }
     if (!this.loaded && res.kind === "error" && batch.has(this.o.entry) && batch.size === 1) {
       logError(this.o.log, "the app failed to start; waiting for a fix", res.error, this.isUserFile);
@@ -217,8 +229,9 @@ export class App {
     this.gcTimer.unref();
   }
 
-  private get world() {
-    return {
+  private worldCache: ReloadWorld | undefined;
+  private get world(): ReloadWorld {
+    return (this.worldCache ??= {
       graph: this.graph,
       hot: this.hot,
       entry: this.o.entry,
@@ -234,8 +247,13 @@ export class App {
       },
       serveEntry: (ns: Record<string, unknown>) => this.serveEntry(ns),
       warn: (err: unknown, where: string) => logError(this.o.log, `${where} failed`, err, this.isUserFile),
+      forget: (p: string) => {
+        this.sources.delete(p);
+        this.reads.delete(p);
+        this.unscanned.delete(p);
+      },
       disposeTimeoutMs: this.o.disposeTimeoutMs ?? 3000,
-    };
+    });
   }
 
   /** Serves the entry's export, unless the app already started its own server while loading. */
@@ -344,8 +362,23 @@ export class App {
   /** `import.meta.hot.invalidate()`: the module's importers run again, in a reload of their own. */
   private invalidate(path: string, message?: string): void {
     const importers = this.graph.importers(path, "static");
-    this.o.log.info(`${rel(path)} invalidated itself${message ? `: ${message}` : ""}; re-running its importers`);
     this.hot.emit("hmr:invalidate", { path, message }, this.world.warn);
-    queueMicrotask(() => void this.changed(importers.length ? importers : [path], true));
+    if (!importers.length) {
+      // Re-running the module itself would call its accept callback again, which may
+      // invalidate again: a loop with no end. Nothing imports it, so there is nothing to do.
+      this.o.log.warn(`${rel(path)} invalidated itself${message ? `: ${message}` : ""}, but no module imports it`);
+      return;
+    }
+    this.o.log.info(`${rel(path)} invalidated itself${message ? `: ${message}` : ""}; re-running its importers`);
+    queueMicrotask(() => void this.changed(importers, true));
+  }
+}
+
+/** `String(x)` that cannot throw (a thrown `Object.create(null)` has no toString). */
+function safeString(x: unknown): string {
+  try {
+    return String(x);
+  } catch {
+    return Bun.inspect(x);
   }
 }

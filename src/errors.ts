@@ -67,7 +67,11 @@ export function messageOf(err: unknown): string {
     const name = plain || String(e.message).startsWith(e.name) ? "" : `${e.name}: `;
     return name + String(e.message);
   }
-  return String(err);
+  try {
+    return String(err);
+  } catch {
+    return Bun.inspect(err); // A thrown Object.create(null) has no toString.
+  }
 }
 
 /** Everything about one failure, with file paths relative to `cwd` for printing. */
@@ -80,4 +84,12 @@ export function report(err: unknown, isUserFile: (file: string) => boolean): Err
 export function where(loc: Location, cwd = process.cwd()): string {
   const rel = relative(cwd, loc.file);
   return `${rel.startsWith("..") ? loc.file : rel}:${loc.line}:${loc.column}`;
+}
+
+/** Bun's parse errors name a pretend file (`input.ts`); point them at the real one. */
+export function atFile(err: unknown, file: string): Error {
+  const first = (err as any)?.errors?.[0] ?? err;
+  const out = new SyntaxError(String(first?.message ?? err)) as SyntaxError & { position?: unknown };
+  if (first?.position) out.position = { ...first.position, file };
+  return out;
 }

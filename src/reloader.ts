@@ -40,6 +40,8 @@ export interface ReloadWorld {
   serveEntry(ns: Record<string, unknown>): void;
   /** A hook threw or timed out: say so, never stop. */
   warn(err: unknown, where: string): void;
+  /** A module left the graph: forget what the app kept about it. */
+  forget(path: string): void;
   disposeTimeoutMs: number;
 }
 
@@ -58,9 +60,10 @@ export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<Re
   const { graph, hot } = world;
   world.index();
 
-  const declined = [...graph.affected(req.files)].find((p) => hot.peek(p)?.declined);
-  const changed = declined ? new Set([...graph.paths()].filter(world.isCode)) : req.files;
   const selfAccepting = (p: string) => !!hot.peek(p)?.selfAccept;
+  // A decline above a self-accepting module is never reached by its updates.
+  const declined = [...graph.affected(req.files, selfAccepting)].find((p) => hot.peek(p)?.declined);
+  const changed = declined ? new Set([...graph.paths()].filter(world.isCode)) : req.files;
   const candidates = graph.affected(changed, selfAccepting);
   if (namespaceOf(world.entry) === undefined) candidates.add(world.entry);
 
@@ -193,6 +196,7 @@ async function prune(world: ReloadWorld, suspects: Set<string>, evicted: string[
     evict(p);
     evicted.push(p);
     graph.remove(p);
+    world.forget(p);
     stack.push(...deps);
   }
 }

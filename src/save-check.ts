@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ModuleGraph } from "./graph.ts";
 import { loaderFor, scanModule, transpiler } from "./loader/scan.ts";
+import { rewriteHot } from "./loader/rewrite.ts";
+import { atFile } from "./errors.ts";
 
 const rel = (p: string) => relative(process.cwd(), p);
 
@@ -49,9 +51,12 @@ export class SaveCheck {
       }
       if (!this.host.loaded()) out.add(this.host.entry);
     }
+    // Every file of the graph the batch touched is relevant before any is checked, so a
+    // failure in one keeps the others for the retry instead of losing them.
+    for (const f of batch) if (graph.has(f) || sources.has(f)) relevant.add(f);
+    let failure: Error | undefined;
     for (const f of batch) {
-      if (!graph.has(f) && !sources.has(f)) continue;
-      relevant.add(f);
+      if (!relevant.has(f)) continue;
       if (!isCode(f)) {
         out.add(f);
         continue;
@@ -61,9 +66,10 @@ export class SaveCheck {
         text = readFileSync(f, "utf8");
       } catch {
         const still = this.stillImported(f, batch);
-        if (still) return new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`);
-        continue; // Its importers changed too and dropped it: it leaves the graph after they re-run.
+        if (still) failure ??= new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`);
+        continue; // Otherwise its importers changed too and dropped it: it leaves the graph after they re-run.
       }
+      if (text.length > 0) this.emptyOnce.delete(f);
       const old = sources.get(f);
       if (old === text && !this.retry.has(f)) continue;
       // An empty file right after a save is most often a truncate seen before the write:
@@ -73,23 +79,28 @@ export class SaveCheck {
         this.host.lookAgain(f);
         continue;
       }
-      this.emptyOnce.delete(f);
+      // Compared as Bun will run it: with import.meta.hot bound, since Bun drops
+      // `if (import.meta.hot) {...}` blocks from the raw text and an edit there would vanish.
       const t = transpiler(loaderFor(f)!);
       let code: string;
       try {
-        code = t.transformSync(text);
+        code = t.transformSync(rewriteHot(text));
       } catch (err) {
-        return inFile(err, f);
+        failure ??= atFile(err, f);
+        continue;
       }
-      if (old !== undefined && !this.retry.has(f) && safeTransform(t, old) === code) {
+      if (old !== undefined && !this.retry.has(f) && safeTransform(t, rewriteHot(old)) === code) {
         sources.set(f, text);
         continue;
       }
       const { missing } = scanModule(f, text);
-      if (missing.length) return new Error(`Cannot find module '${missing[0]}' imported from ${rel(f)}`);
+      if (missing.length) {
+        failure ??= new Error(`Cannot find module '${missing[0]}' imported from ${rel(f)}`);
+        continue;
+      }
       out.add(f);
     }
-    return out;
+    return failure ?? out;
   }
 
   /** A reload of `files` failed with `error`: retry them when a save could fix it. */
@@ -136,15 +147,6 @@ function stem(p: string): string {
   const base = p.slice(p.lastIndexOf("/") + 1);
   const dot = base.indexOf(".");
   return dot > 0 ? base.slice(0, dot) : base;
-}
-
-/** Transpiler errors name a pretend file (`input.ts`); point them at the real one. */
-function inFile(err: unknown, file: string): Error {
-  const first = (err as any)?.errors?.[0] ?? err;
-  const pos = first?.position;
-  const out = new SyntaxError(String(first?.message ?? err)) as SyntaxError & { position?: unknown };
-  if (pos) out.position = { ...pos, file };
-  return out;
 }
 
 function safeTransform(t: Bun.Transpiler, source: string): string | undefined {

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { ModuleGraph } from "../graph.ts";
 import { loaderFor, scanModule } from "../loader/scan.ts";
 import type { Project } from "./project.ts";
+import { atFile } from "../errors.ts";
 
 /** What one batch of saves changed, once no-op saves are dropped. */
 export interface Update {
@@ -181,12 +182,4 @@ function read(path: string): string | undefined {
   } catch {
     return undefined; // Deleted (or a folder): the caller treats both as "not a file now".
   }
-}
-
-/** Bun's parse errors name a pretend file (`input.ts`); point them at the real one. */
-function atFile(err: unknown, file: string): Error {
-  const first = (err as any)?.errors?.[0] ?? err;
-  const out = new SyntaxError(String(first?.message ?? err)) as SyntaxError & { position?: unknown };
-  if (first?.position) out.position = { ...first.position, file };
-  return out;
 }
