@@ -5,7 +5,7 @@
  */
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { inScope, type Scope } from "./loader/scope.ts";
+import { inScope, isFile, type Scope } from "./loader/scope.ts";
 
 export interface WatcherOptions {
   /** Quiet time before a batch goes out (ms). */
@@ -44,7 +44,7 @@ export class Watcher {
   }
 
   start(): void {
-    for (const dir of this.scope.include) {
+    for (const dir of this.scope.include.filter((d) => !isFile(d))) {
       const w = watch(dir, { recursive: true }, (_event, name) => {
         if (name) this.note(join(dir, name.toString()));
       });
@@ -54,7 +54,7 @@ export class Watcher {
     // Extra files outside the scope are watched through their folder: an editor that saves
     // by renaming a temp file over one would end a watch on the file itself after one save.
     const byDir = new Map<string, Set<string>>();
-    for (const file of this.o.extra) {
+    for (const file of [...this.o.extra, ...this.scope.include.filter(isFile)]) {
       if (this.scope.include.some((d) => file.startsWith(d + "/"))) continue;
       const dir = dirname(file);
       if (!byDir.has(dir)) byDir.set(dir, new Set());

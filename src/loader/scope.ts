@@ -2,7 +2,7 @@
  * Which files are the user's: under an included path, not under an excluded one,
  * never in `node_modules` or `.git`. Paths, not patterns, as in uvicorn-hmr.
  */
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { resolve, sep } from "node:path";
 
 /** The watched paths, made absolute and real. */
@@ -47,8 +47,27 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
  * out, since a plugin that passes a CommonJS package through can break it.
  */
 export function loaderFilter(scope: Scope): RegExp {
-  const inc = scope.include.map((d) => escape(d.endsWith(sep) ? d : d + sep)).join("|");
-  const exc = scope.exclude.map((d) => `${escape(d)}(?:/|$)`).join("|");
-  const notExcluded = exc ? `(?!${exc})` : "";
-  return new RegExp(`^${notExcluded}(?:${inc})(?!(?:.*/)?(?:node_modules|\\.git)/)[^?]*\\.(?:m?[jt]sx?)(?:\\?.*)?$`);
+  const files = scope.include.filter(isFile).filter((f) => CODE.test(f));
+  const dirs = scope.include.filter((d) => !isFile(d));
+  const alts: string[] = [];
+  // An included file matches itself; an included folder, the code files below it.
+  if (files.length) alts.push(`(?:${files.map(escape).join("|")})(?:\\?.*)?$`);
+  if (dirs.length) {
+    const inc = dirs.map((d) => escape(d.endsWith(sep) ? d : d + sep)).join("|");
+    const exc = scope.exclude.map((d) => `${escape(d)}(?:/|$)`).join("|");
+    const notExcluded = exc ? `(?!${exc})` : "";
+    alts.push(`${notExcluded}(?:${inc})(?!(?:.*/)?(?:node_modules|\\.git)/)[^?]*\\.(?:m?[jt]sx?)(?:\\?.*)?$`);
+  }
+  return alts.length ? new RegExp(`^(?:${alts.join("|")})`) : /(?!)/;
+}
+
+const CODE = /\.m?[jt]sx?$/;
+
+/** An include path that names one file rather than a folder. */
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // Not there (yet): watched as a folder would be.
+  }
 }

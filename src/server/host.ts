@@ -25,17 +25,21 @@ interface Slot {
   proxy: Server<any>;
   user: Options;
   bind: string;
+  /** The reload that last asked for this server. */
+  generation: number;
+  /** Native routes were installed: dropping them needs a reload with none. */
+  routed: boolean;
 }
 
 export class Host {
   private slots = new Map<string, Slot>();
   private realServe = Bun.serve.bind(Bun);
-  private get hasOwnRoutes(): boolean {
-    for (const _ in this.ownRoutes) return true;
-    return false;
-  }
-  /** Slots claimed during the current reload: the rest may be stopped afterwards. */
-  private claimed = new Set<string>();
+  /** Counts reloads; a server claimed by none since the one that re-ran its owner is stopped. */
+  private generation = 0;
+  /** `Bun.serve()` calls per calling module in this reload: the second call gets its own server. */
+  private calls = new Map<string, number>();
+  /** Log servers started after start-up (a server started once some promise settles). */
+  announce = false;
   transform: ResponseTransform | undefined;
   /** Which static `Response` routes `transform` must see; the rest stay native (Bun adds Last-Modified and 304s). */
   transformsStatic: (res: Response) => boolean = () => true;
@@ -49,7 +53,12 @@ export class Host {
 
   /** Replaces `Bun.serve` so the app's own calls land here; `keyOf` names the calling place. */
   intercept(keyOf: () => string): void {
-    (Bun as any).serve = (options: Options) => this.serve(options ?? {}, this.forcedKey ?? keyOf());
+    (Bun as any).serve = (options: Options) => {
+      const base = this.forcedKey ?? keyOf();
+      const n = (this.calls.get(base) ?? 0) + 1;
+      this.calls.set(base, n);
+      return this.serve(options ?? {}, n === 1 ? base : `${base}#${n}`);
+    };
   }
 
   private forcedKey: string | undefined;
@@ -76,12 +85,12 @@ export class Host {
 
   /** Serves `options` under `key`: binds on first use, swaps handlers afterwards. */
   serve(options: Options, key: string): Server<any> {
-    this.claimed.add(key);
     const opts = this.withDefaults(options, key);
     const bind = bindOf(opts);
     const slot = this.slots.get(key);
     if (slot && slot.bind === bind) {
       slot.user = opts;
+      slot.generation = this.generation;
       this.swap(slot);
       return slot.proxy;
     }
@@ -100,18 +109,27 @@ export class Host {
 
   /** Starts tracking which servers a reload asks for again. */
   beginReload(): void {
-    this.claimed.clear();
+    this.generation++;
+    this.calls.clear();
   }
 
-  /** Stops servers whose owners ran again this reload without asking for them. */
-  endReload(reran: (key: string) => boolean): void {
-    for (const [key, slot] of this.slots) {
-      if (!this.claimed.has(key) && reran(key)) {
+  /**
+   * Stops servers whose owner module ran again without asking for them. A server may be
+   * started once a promise settles, after the module's top level: give it a second.
+   */
+  endReload(reran: (module: string) => boolean): void {
+    const gen = this.generation;
+    const suspects = [...this.slots].filter(([key, slot]) => slot.generation < gen && reran(key.replace(/#\d+$/, "")));
+    if (!suspects.length) return;
+    const timer = setTimeout(() => {
+      for (const [key, slot] of suspects) {
+        if (this.slots.get(key) !== slot || slot.generation >= gen) continue;
         this.log.info(`${key} no longer starts a server: stopped ${slot.bind}`);
         slot.server.stop(true);
         this.slots.delete(key);
       }
-    }
+    }, 1000);
+    timer.unref();
   }
 
   /** Re-applies handlers to every server (after ownRoutes or transform changed). */
@@ -146,14 +164,9 @@ export class Host {
   }
 
   private start(key: string, user: Options, bind: string): Slot {
-    const slot = { key, user, bind } as Slot;
+    const slot = { key, user, bind, generation: this.generation, routed: false } as Slot;
+    // hmr-run's own routes are native routes (routesOf), so fetch never looks for them.
     const fetch = (req: Request, server: Server<any>) => {
-      // Own routes are native routes too; this covers a server started before they were
-      // added. Parsing the URL costs ~0.8 µs a request, so only when there are any.
-      if (this.hasOwnRoutes) {
-        const own = this.ownRoutes[new URL(req.url).pathname];
-        if (own) return own(req);
-      }
       const handler = slot.user.fetch;
       if (typeof handler !== "function") return new Response("Not Found", { status: 404 });
       const res = handler.call(server, req, server);
@@ -175,21 +188,25 @@ export class Host {
       ping: ws("ping"),
       pong: ws("pong"),
     };
+    const routes = this.routesOf(user);
+    slot.routed = routes !== undefined;
     try {
-      slot.server = this.realServe({ ...user, routes: this.routesOf(user), fetch, error, websocket } as any);
+      slot.server = this.realServe({ ...user, routes, fetch, error, websocket } as any);
     } catch (err) {
       throw ServeError.from(err, bind);
     }
     slot.proxy = this.proxy(slot);
     this.slots.set(key, slot);
+    if (this.announce) this.log.info(`${key} started a server: ${slot.server.url?.href ?? bind}`);
     return slot;
   }
 
   private swap(slot: Slot): void {
-    // fetch, error and websocket delegate to slot.user already; routes are native, so reload them.
-    if (slot.user.routes || Object.keys(this.ownRoutes).length) {
-      slot.server.reload({ routes: this.routesOf(slot.user) } as any);
-    }
+    // fetch, error and websocket delegate to slot.user already; routes are native, so
+    // reload them, with none at all when the app dropped its routes.
+    const routes = this.routesOf(slot.user);
+    if (routes || slot.routed) slot.server.reload({ routes: routes ?? {} } as any);
+    slot.routed = routes !== undefined;
   }
 
   private routesOf(user: Options): Record<string, unknown> | undefined {
