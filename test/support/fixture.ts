@@ -70,9 +70,10 @@ export class Run {
   private exitCode: number | null = null;
 
   constructor(fx: Fixture, args: string[], opts: { port?: number; env?: Record<string, string>; stdin?: boolean } = {}) {
-    this.port = opts.port ?? freePort();
+    // With PORT in the environment the port is the CLI's default, not an explicit flag.
+    this.port = opts.env?.PORT ? Number(opts.env.PORT) : (opts.port ?? freePort());
     this.url = `http://127.0.0.1:${this.port}`;
-    const hasPort = args.some((a) => a === "--port" || a.startsWith("--port=") || a === "--unix");
+    const hasPort = !!opts.env?.PORT || args.some((a) => a === "--port" || a.startsWith("--port=") || a === "--unix");
     const full = hasPort ? args : [...args, "--port", String(this.port), "--host", "127.0.0.1"];
     this.proc = Bun.spawn([process.execPath, CLI, ...full], {
       cwd: fx.dir,

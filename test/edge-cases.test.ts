@@ -1,0 +1,161 @@
+import { describe, expect, test } from "bun:test";
+import { scenarios, counter, runCounts } from "./support/scenario.ts";
+import { freePort } from "./support/fixture.ts";
+
+const { start } = scenarios();
+const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
+
+describe("edge cases: the reload queue and the save check", () => {
+  test("a module that throws a value with no toString is reported and the queue keeps going", async () => {
+    const { fx, run } = start({
+      "dep.ts": `export const V = "ok1";\n`,
+      "main.ts": `import { V } from "./dep.ts";\nexport default { fetch: () => new Response(V) };\n`,
+    });
+    await run.until("ok1");
+    const m = run.mark();
+    fx.write("dep.ts", `export const V = "bad";\nthrow Object.create(null);\n`);
+    await run.output(/reload failed|failed while reloading/, m);
+    fx.write("dep.ts", `export const V = "ok2";\n`);
+    await run.until("ok2");
+  });
+
+  test("a broken file and a good one saved together: fixing the broken one applies both", async () => {
+    const { fx, run } = start({
+      "a.ts": `export const A = "a1";\n`,
+      "b.ts": `export const B = "b1";\n`,
+      "main.ts": `import { A } from "./a.ts";\nimport { B } from "./b.ts";\nexport default { fetch: () => new Response(A + " " + B) };\n`,
+    });
+    await run.until("a1 b1");
+    const m = run.mark();
+    fx.write("a.ts", `export const A = "a2" +;\n`);
+    fx.write("b.ts", `export const B = "b2";\n`);
+    await run.output("reload failed", m);
+    fx.write("a.ts", `export const A = "a2";\n`);
+    await run.until("a2 b2");
+  });
+
+  test("an edit inside `if (import.meta.hot) { ... }` is applied", async () => {
+    const { fx, run } = start({
+      "main.ts": `let label = "plain";\nif (import.meta.hot) { label = "hot1"; }\nexport default { fetch: () => new Response(label) };\n`,
+    });
+    await run.until("hot1");
+    fx.edit("main.ts", `"hot1"`, `"hot2"`);
+    await run.until("hot2");
+  });
+
+  test("after a broken start is fixed, data files and top-level reads are tracked", async () => {
+    const { fx, run } = start({
+      "cfg.json": `{ "v": "j1" }`,
+      "t.txt": "t1",
+      "main.ts": `import cfg from "./cfg.json";\nconst t = await Bun.file(import.meta.dir + "/t.txt").text();\nexport default { fetch: () => new Response(cfg.v + t) } +;\n`,
+    });
+    await run.output("waiting for a fix");
+    fx.edit("main.ts", ` +;\n`, `;\n`);
+    await run.until("j1t1");
+    fx.write("cfg.json", `{ "v": "j2" }`);
+    await run.until("j2t1");
+    fx.write("t.txt", "t2");
+    await run.until("j2t2");
+  });
+
+  test("a module no longer imported leaves the app: editing it reloads nothing", async () => {
+    const { fx, run } = start({
+      "old.ts": `export const O = "o";\n`,
+      "main.ts": `import { O } from "./old.ts";\nexport default { fetch: () => new Response("with " + O) };\n`,
+    });
+    await run.until("with o");
+    fx.write("main.ts", `export default { fetch: () => new Response("without") };\n`);
+    await run.until("without");
+    const m = run.mark();
+    fx.write("old.ts", `export const O = "o2";\n`);
+    // A later real edit: the only reload line must be for it.
+    fx.edit("main.ts", `"without"`, `"without2"`);
+    await run.until("without2");
+    expect(reloadLines(run.out.slice(m)).every((l) => !l.includes("old.ts"))).toBe(true);
+  });
+});
+
+describe("edge cases: import.meta.hot", () => {
+  test("an entry that invalidates itself does not loop", async () => {
+    const { fx, run } = start({
+      "main.ts": counter("main") +
+        `import.meta.hot?.accept(() => import.meta.hot?.invalidate("again"));\nexport default { fetch: () => new Response("n" + ${runCounts}) };\n`,
+    });
+    await run.until(`n{"main":1}`);
+    fx.edit("main.ts", `"n"`, `"m"`);
+    await run.until(`m{"main":2}`);
+    await run.output("no module imports it");
+    // Still answering, and still at two runs: no loop.
+    expect(await run.get()).toBe(`m{"main":2}`);
+  });
+
+  test("a decline above a self-accepting module is not reached by its updates", async () => {
+    const { fx, run } = start({
+      "leaf.ts": counter("leaf") + `export const L = "l1";\nimport.meta.hot?.accept();\n`,
+      "main.ts": counter("main") + `import "./leaf.ts";\nimport.meta.hot?.decline();\n` +
+        `export default { fetch: () => new Response(${runCounts}) };\n`,
+    });
+    await run.until(`{"leaf":1,"main":1}`);
+    fx.edit("leaf.ts", `"l1"`, `"l2"`);
+    await run.until(`{"leaf":2,"main":1}`);
+  });
+});
+
+describe("edge cases: servers", () => {
+  test("routes removed from the export stop being served", async () => {
+    const { fx, run } = start({
+      "main.ts": `export default { routes: { "/hi": () => new Response("route v1") }, fetch: () => new Response("fallback") };\n`,
+    });
+    await run.until("route v1", "/hi");
+    fx.write("main.ts", `export default { fetch: () => new Response("fallback2") };\n`);
+    await run.until("fallback2", "/hi");
+  });
+
+  test("two Bun.serve() calls in one module are two servers, both reloaded", async () => {
+    const p1 = freePort();
+    const p2 = freePort();
+    const { fx, run } = start(
+      {
+        "text.ts": `export const T = "v1";\n`,
+        "main.ts": `import { T } from "./text.ts";\nBun.serve({ port: ${p1}, hostname: "127.0.0.1", fetch: () => new Response("one " + T) });\n` +
+          `Bun.serve({ port: ${p2}, hostname: "127.0.0.1", fetch: () => new Response("two " + T) });\n`,
+      },
+      ["main.ts"],
+      { PORT: String(p1) },
+    );
+    const at = (port: number) => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()).catch(() => "(down)");
+    await run.until("one v1");
+    expect(await at(p2)).toBe("two v1");
+    fx.write("text.ts", `export const T = "v2";\n`);
+    await run.until("one v2");
+    expect(await at(p2)).toBe("two v2");
+    expect(run.out).not.toContain("restarting");
+  });
+
+  test("a server started once a promise settles keeps running across reloads", async () => {
+    const { fx, run } = start({
+      "text.ts": `export const T = "late1";\n`,
+      "main.ts": `import { T } from "./text.ts";\nconst ready = Promise.resolve();\n` +
+        `ready.then(() => { Bun.serve({ fetch: () => new Response(T) }); });\n`,
+    });
+    await run.until("late1");
+    for (const v of ["late2", "late3"]) {
+      fx.write("text.ts", `export const T = "${v}";\n`);
+      await run.until(v);
+    }
+    // Past the grace period for servers that are not asked for again: still serving.
+    await Bun.sleep(1200);
+    expect(await run.get()).toBe("late3");
+    expect(run.out).not.toContain("no longer starts a server");
+  });
+
+  test("--reload-include with a file watches that file", async () => {
+    const { fx, run } = start(
+      { "main.ts": `export default { fetch: () => new Response("f1") };\n` },
+      ["main.ts", "--reload-include", "main.ts"],
+    );
+    await run.until("f1");
+    fx.edit("main.ts", `"f1"`, `"f2"`);
+    await run.until("f2");
+  });
+});
