@@ -15,7 +15,7 @@ import { SaveCheck } from "./save-check.ts";
 import { trackReads } from "./loader/reads.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
 import { namespaceOf } from "./loader/registry.ts";
-import { reload, type ReloadResult, type ReloadWorld } from "./reloader.ts";
+import { reload, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
@@ -51,6 +51,7 @@ export class App {
   /** Data files each module read while it ran (tracked like imports). */
   private reads = new Map<string, Set<string>>();
   private loadingDepth = 0;
+  private stopped = false;
   /** Set while hmr-run itself starts the entry's app: what it registers belongs to the entry. */
   private servingEntry: string | undefined;
   private queue = new Set<string>();
@@ -121,6 +122,8 @@ export class App {
 
   /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
   changed(files: Iterable<string>, force = false): Promise<void> {
+    // A late timer (a file seen empty mid-save, an invalidation) must not reload a stopped app.
+    if (this.stopped) return Promise.resolve();
     for (const f of files) this.queue.add(f);
     if (force) this.force = true;
     this.running ??= this.drain();
@@ -140,18 +143,10 @@ export class App {
 
   async stop(): Promise<void> {
     await this.idle();
-    for (const p of [...this.sources.keys()]) {
-      const ctx = this.hot.retire(p, true);
-      if (!ctx) continue;
-      // Every module leaves the graph: prune hooks (and so persisted values) close too.
-      for (const fn of [...ctx.pruners, ...ctx.disposers]) {
-        try {
-          await Promise.race([fn(ctx.data), Bun.sleep(this.o.disposeTimeoutMs ?? 3000)]);
-        } catch (err) {
-          logError(this.o.log, `a dispose hook of ${relative(process.cwd(), p)} threw`, err, this.isUserFile);
-        }
-      }
-    }
+    this.stopped = true;
+    // Every module leaves the graph: prune hooks (and so persisted values) close too, each
+    // bounded in time and reported like during a reload.
+    for (const p of [...this.sources.keys()]) await retire(this.world, p, true);
     await this.host.stopAll();
   }
 

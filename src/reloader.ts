@@ -175,7 +175,7 @@ function lazy(world: ReloadWorld, p: string): boolean {
 }
 
 /** Runs the dispose hooks of the current execution of `p`; each is bounded in time. */
-async function retire(world: ReloadWorld, p: string, forget = false): Promise<HotContext | undefined> {
+export async function retire(world: ReloadWorld, p: string, forget = false): Promise<HotContext | undefined> {
   const ctx = world.hot.retire(p, forget);
   if (!ctx) return undefined;
   for (const fn of forget ? [...ctx.pruners, ...ctx.disposers] : ctx.disposers) {
