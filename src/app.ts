@@ -234,9 +234,12 @@ export class App {
       index: () => this.index(),
       loading: async <T>(fn: () => Promise<T>) => {
         this.loadingDepth++;
+        // A top-level await that never settles holds every later reload: say so.
+        const slow = setTimeout(() => this.o.log.warn("a module has been loading for 5 s (a top-level await that never settles?); reloads wait for it"), 5000);
         try {
           return await fn();
         } finally {
+          clearTimeout(slow);
           this.loadingDepth--;
         }
       },
