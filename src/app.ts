@@ -232,10 +232,10 @@ export class App {
       entry: this.o.entry,
       isCode: this.isCode,
       index: () => this.index(),
-      loading: async <T>(fn: () => Promise<T>) => {
+      loading: async <T>(fn: () => Promise<T>, path: string) => {
         this.loadingDepth++;
         // A top-level await that never settles holds every later reload: say so.
-        const slow = setTimeout(() => this.o.log.warn("a module has been loading for 5 s (a top-level await that never settles?); reloads wait for it"), 5000);
+        const slow = setTimeout(() => this.o.log.warn(`${rel(path)} has been loading for 5 s (a top-level await that never settles?); reloads wait for it`), 5000);
         try {
           return await fn();
         } finally {

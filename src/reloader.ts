@@ -35,7 +35,7 @@ export interface ReloadWorld {
   /** Brings the graph's edges up to date (scans modules loaded since the last call). */
   index(): void;
   /** Runs `fn` while module loads are being watched for reads and servers. */
-  loading<T>(fn: () => Promise<T>): Promise<T>;
+  loading<T>(fn: () => Promise<T>, path: string): Promise<T>;
   /** Serves the entry's new exports; throws when they are not servable. */
   serveEntry(ns: Record<string, unknown>): void;
   /** A hook threw or timed out: say so, never stop. */
@@ -104,7 +104,7 @@ export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<Re
       }
       for (const p of scc) {
         if (!world.isCode(p) || lazy(world, p)) continue;
-        const ns = await world.loading(() => load(p));
+        const ns = await world.loading(() => load(p), p);
         executed.push(p);
         const cbs = oldCtx.get(p)?.selfAccept;
         if (cbs) {
