@@ -37,7 +37,7 @@ export function parseEnv(text: string, file: string, lookup: (k: string) => stri
       if (end < 0) throw new EnvFileError(`${file}:${i + 1}: unterminated ${q} quote for ${key}`);
       value = body.slice(0, end);
       if (q === '"') value = value.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1");
-      if (q !== "'") value = expand(value, get);
+      value = expand(value, get); // Bun expands in single quotes too (checked on 1.4.5).
     } else {
       value = expand(value.replace(/\s+#.*$/, ""), get);
     }
@@ -82,12 +82,18 @@ export class EnvFiles {
       }
       for (const [k, v] of parseEnv(text, name, (k) => next.get(k) ?? shell[k])) next.set(k, v);
     }
-    if (!this.shell) {
-      // Bun itself may have loaded the same files (.env) before we ran: a variable that
-      // already holds the file's value came from the file, not from the shell.
-      for (const [k, v] of next) if (shell[k] === v) delete shell[k];
-      this.shell = shell;
+    if (!this.shell && this.files.length) {
+      // Bun loaded .env, .env.<NODE_ENV> and .env.local before hmr-run ran; with --env-file
+      // Bun loads only the files given. A variable holding exactly such a file's value came
+      // from that file, not from the shell: forget it (and drop it unless a given file sets it).
+      const auto = autoLoaded();
+      for (const [k, v] of [...next, ...auto]) {
+        if (shell[k] !== v) continue;
+        delete shell[k];
+        if (!next.has(k)) delete process.env[k];
+      }
     }
+    this.shell ??= shell;
     const changed: string[] = [];
     for (const [k, v] of next) {
       // Variables from the shell win over env files, as with Bun's own --env-file.
@@ -103,6 +109,21 @@ export class EnvFiles {
     this.applied = new Map([...next].filter(([k]) => shell[k] === undefined));
     return { changed };
   }
+}
+
+/** What Bun itself loaded from the current folder's env files, later files winning. */
+function autoLoaded(): Map<string, string> {
+  const mode = process.env.NODE_ENV === "production" ? "production" : process.env.NODE_ENV === "test" ? "test" : "development";
+  const names = [".env", `.env.${mode}`, ...(mode === "test" ? [] : [".env.local"])];
+  const out = new Map<string, string>();
+  for (const name of names) {
+    try {
+      for (const [k, v] of parseEnv(readFileSync(name, "utf8"), name, (k) => out.get(k))) out.set(k, v);
+    } catch {
+      continue; // Missing or unparseable: Bun would not have loaded it either.
+    }
+  }
+  return out;
 }
 
 /** A file as the user typed it: relative to the current folder when inside it. */

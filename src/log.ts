@@ -76,6 +76,11 @@ export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (
     return;
   }
   const n = res.executed.length;
+  if (n === 0 && res.evicted.length) {
+    // Only import() reaches these modules: nothing runs now, the next import() loads them fresh.
+    log.success(`${files} → evicted in ${res.ms.toFixed(1)} ms; the next import() loads the new code`);
+    return;
+  }
   const stop = res.stoppedAt.length ? `, stopped at ${res.stoppedAt.map(rel).join(", ")} (exports unchanged)` : "";
   log.success(`${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}`);
   for (const p of res.executed) {

@@ -38,19 +38,16 @@ export class SaveCheck {
    * error that makes reloading pointless. `relevant` receives every file of the graph
    * the batch touched, for the log line.
    */
-  check(batch: Set<string>, relevant: Set<string>): Set<string> | Error {
+  check(saved: Set<string>, relevant: Set<string>): Set<string> | Error {
     const { graph, sources } = this.host;
     const out = new Set<string>();
     // After a failure, only a save that could fix it retries: a file of the graph, a new
-    // source file, or one named like the import that was missing (not a log file the app writes).
-    const unlocks = [...batch].some((f) => graph.has(f) || isCode(f) || this.missing.has(stem(f)));
-    if (unlocks) {
-      for (const f of this.retry) {
-        out.add(f);
-        relevant.add(f);
-      }
-      if (!this.host.loaded()) out.add(this.host.entry);
-    }
+    // source file, or one named like the import that was missing (not a log file the app
+    // writes). Files left to retry are checked again like the saved ones: one may have
+    // been deleted or renamed since.
+    const unlocks = [...saved].some((f) => graph.has(f) || isCode(f) || this.missing.has(stem(f)));
+    const batch = unlocks ? new Set([...saved, ...this.retry]) : saved;
+    if (unlocks && !this.host.loaded()) out.add(this.host.entry);
     // Every file of the graph the batch touched is relevant before any is checked, so a
     // failure in one keeps the others for the retry instead of losing them.
     for (const f of batch) if (graph.has(f) || sources.has(f)) relevant.add(f);
@@ -95,7 +92,7 @@ export class SaveCheck {
       }
       const { missing } = scanModule(f, text);
       if (missing.length) {
-        failure ??= new Error(`Cannot find module '${missing[0]}' imported from ${rel(f)}`);
+        failure ??= missingImport(f, text, missing[0]!);
         continue;
       }
       out.add(f);
@@ -141,6 +138,19 @@ export class SaveCheck {
 }
 
 const isCode = (p: string) => loaderFor(p) !== undefined;
+
+/** "Cannot find module", pointing at the import in the file (for the code frame). */
+function missingImport(file: string, text: string, spec: string): Error {
+  const err = new Error(`Cannot find module '${spec}' imported from ${rel(file)}`) as Error & { position?: unknown };
+  const at = Math.max(text.indexOf(`"${spec}"`), text.indexOf(`'${spec}'`), text.indexOf("`" + spec + "`"));
+  if (at >= 0) {
+    const before = text.slice(0, at);
+    const line = before.split("\n").length;
+    const column = at - before.lastIndexOf("\n") - 1;
+    err.position = { file, line, column, lineText: text.split("\n")[line - 1] };
+  }
+  return err;
+}
 
 /** A file name without folder and extension: `./lib/extra.ts` → `extra`. */
 function stem(p: string): string {

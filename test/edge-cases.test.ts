@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { scenarios, counter, runCounts } from "./support/scenario.ts";
 import { freePort } from "./support/fixture.ts";
+import { renameSync } from "node:fs";
 
 const { start } = scenarios();
 const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
@@ -157,5 +158,64 @@ describe("edge cases: servers", () => {
     await run.until("f1");
     fx.edit("main.ts", `"f1"`, `"f2"`);
     await run.until("f2");
+  });
+});
+
+describe("edge cases: found by running new apps", () => {
+  test("renaming a module, then updating its import, recovers (and the other order too)", async () => {
+    const { fx, run } = start({
+      "a.ts": `export const msg = "from a";\n`,
+      "main.ts": `import { msg } from "./a.ts";\nexport default { fetch: () => new Response(msg) };\n`,
+    });
+    await run.until("from a");
+    renameSync(fx.path("a.ts"), fx.path("b.ts"));
+    fx.edit("main.ts", "./a.ts", "./b.ts");
+    fx.edit("b.ts", "from a", "from b");
+    await run.until("from b");
+    fx.edit("main.ts", "./b.ts", "./c.ts");
+    renameSync(fx.path("b.ts"), fx.path("c.ts"));
+    fx.edit("c.ts", "from b", "from c");
+    await run.until("from c");
+  });
+
+  test("moving a server to a port that is taken keeps the old one serving", async () => {
+    const taken = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("someone else") });
+    try {
+      // The port comes from $PORT, so the app's own port setting is not overridden by --port.
+      const { fx, run } = start({ "main.ts": `export default { fetch: () => new Response("app v1") };\n` }, ["main.ts", "--host", "127.0.0.1"], {
+        PORT: String(freePort()),
+      });
+      await run.until("app v1");
+      const m = run.mark();
+      fx.write("main.ts", `export default { port: ${taken.port}, hostname: "127.0.0.1", fetch: () => new Response("app v2") };\n`);
+      await run.output(`port ${taken.port} is already in use`, m);
+      expect(await run.get()).toBe("app v1");
+    } finally {
+      taken.stop(true);
+    }
+  });
+
+  test("--env-file loads only the files given, as Bun's flag does (not .env.local)", async () => {
+    const { run } = start(
+      {
+        ".env": "GREETING=Hello\n",
+        ".env.local": "GREETING=Howdy\nONLY_LOCAL=yes\n",
+        "main.ts": `export default { fetch: () => new Response(process.env.GREETING + ":" + process.env.ONLY_LOCAL) };\n`,
+      },
+      ["main.ts", "--env-file", ".env"],
+    );
+    await run.until("Hello:undefined");
+  });
+
+  test("a missing import is reported at its line with a code frame", async () => {
+    const { fx, run } = start({
+      "lib.ts": `export const x = 1;\n`,
+      "main.ts": `import { x } from "./lib.ts";\nexport default { fetch: () => new Response(String(x)) };\n`,
+    });
+    await run.until("1");
+    const m = run.mark();
+    fx.write("main.ts", `import { x } from "./lib.ts";\nimport { y } from "./lub.ts";\nexport default { fetch: () => new Response(String(x + y)) };\n`);
+    await run.output(/main\.ts:2:\d+\): Cannot find module '\.\/lub\.ts'/, m);
+    expect(run.out.slice(m)).toContain(`> 2 | import { y } from "./lub.ts";`);
   });
 });

@@ -94,12 +94,26 @@ export class Host {
       this.swap(slot);
       return slot.proxy;
     }
-    if (slot) {
-      this.log.info(`${key}: address changed to ${bind}, restarting that server`);
+    if (!slot) return this.start(key, opts, bind).proxy;
+    // A new address: bind it before letting go of the old one, so a taken port leaves
+    // the old server serving (the reload fails and says why).
+    this.log.info(`${key}: address changed from ${slot.bind} to ${bind}, moving that server`);
+    let next: Slot;
+    try {
+      next = this.start(key, opts, bind);
+    } catch (err) {
+      if (!(err instanceof ServeError) || !samePort(slot.bind, bind)) throw err;
+      // Same port on another host: only free once the old server is gone.
       slot.server.stop(true);
-      this.slots.delete(key);
+      try {
+        next = this.start(key, opts, bind);
+      } catch (again) {
+        this.start(key, slot.user, slot.bind);
+        throw again;
+      }
     }
-    return this.start(key, opts, bind).proxy;
+    if (next.server !== slot.server) slot.server.stop(true);
+    return next.proxy;
   }
 
   /** Every live server (for the banner and for tests). */
@@ -275,6 +289,10 @@ export class ServeError extends Error {
       : `cannot listen on ${bind}: ${e.message ?? String(err)}`;
     return new ServeError(why);
   }
+}
+
+function samePort(a: string, b: string): boolean {
+  return !a.startsWith("unix:") && a.slice(a.lastIndexOf(":")) === b.slice(b.lastIndexOf(":"));
 }
 
 function bindOf(o: Options): string {

@@ -135,7 +135,7 @@ export class Run {
 
   /** Waits for the next finished reload line (✔ or ERROR) after `from`. */
   async reloaded(from: number, ms = 10_000): Promise<string> {
-    return this.output(/re-ran in|reload failed|ERROR/, from, ms);
+    return this.output(/re-ran in|evicted in|reload failed|ERROR/, from, ms);
   }
 
   async exited(ms = 10_000): Promise<number> {
