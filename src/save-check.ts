@@ -64,7 +64,11 @@ export class SaveCheck {
       } catch {
         const still = this.stillImported(f, batch);
         if (still) failure ??= new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`);
-        continue; // Otherwise its importers changed too and dropped it: it leaves the graph after they re-run.
+        // Reached only through import(): evict it, so the next import() fails rather than
+        // running the deleted code. Otherwise its importers changed too and dropped it,
+        // and it leaves the graph after they re-run.
+        else if (graph.importers(f).length && !graph.importers(f, "static").length) out.add(f);
+        continue;
       }
       if (text.length > 0) this.emptyOnce.delete(f);
       const old = sources.get(f);

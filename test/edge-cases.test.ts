@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { scenarios, counter, runCounts } from "./support/scenario.ts";
 import { freePort } from "./support/fixture.ts";
-import { renameSync } from "node:fs";
+import { renameSync, unlinkSync } from "node:fs";
 
 const { start } = scenarios();
 const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
@@ -176,6 +176,18 @@ describe("edge cases: found by running new apps", () => {
     renameSync(fx.path("b.ts"), fx.path("c.ts"));
     fx.edit("c.ts", "from b", "from c");
     await run.until("from c");
+  });
+
+  test("a deleted module reached only by import() is not served from the cache", async () => {
+    const { fx, run } = start({
+      "lazy.ts": `export const v = "lazy1";\n`,
+      "main.ts": `export default { fetch: async () => { try { return new Response((await import("./lazy.ts")).v); } catch { return new Response("gone"); } } };\n`,
+    });
+    await run.until("lazy1");
+    unlinkSync(fx.path("lazy.ts"));
+    await run.until("gone");
+    fx.write("lazy.ts", `export const v = "lazy2";\n`);
+    await run.until("lazy2");
   });
 
   test("moving a server to a port that is taken keeps the old one serving", async () => {

@@ -92,7 +92,9 @@ export class Host {
       slot.user = opts;
       slot.generation = this.generation;
       this.swap(slot);
-      return slot.proxy;
+      // A fresh view per call: a late server.reload() from an older app (Elysia reloads
+      // its server once its modules settle) must not undo a newer one.
+      return this.proxy(slot);
     }
     if (!slot) return this.start(key, opts, bind).proxy;
     // A new address: bind it before letting go of the old one, so a taken port leaves
@@ -255,17 +257,20 @@ export class Host {
 
   /** The server object the app sees: `reload()` goes through hmr-run, the rest is the real server. */
   private proxy(slot: Slot): Server<any> {
+    const generation = slot.generation;
+    let view: Server<any>;
     const reload = (opts: Options) => {
+      if (slot.generation !== generation) return view; // From an app a reload has replaced.
       slot.user = { ...slot.user, ...opts };
       this.swap(slot);
-      return slot.proxy;
+      return view;
     };
     // An app that stops its own server (say, in a dispose hook) gets a fresh one next time.
     const stop = (closeActive?: boolean) => {
       if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);
       return slot.server.stop(closeActive);
     };
-    return new Proxy(slot.server, {
+    view = new Proxy(slot.server, {
       get: (target, prop) => {
         if (prop === "reload") return reload;
         if (prop === "stop") return stop;
@@ -273,6 +278,7 @@ export class Host {
         return typeof v === "function" ? v.bind(target) : v;
       },
     });
+    return view;
   }
 }
 
