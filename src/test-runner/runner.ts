@@ -138,7 +138,7 @@ export class TestRunner {
     if (runnable.size === 0) {
       if (held.length) {
         const which = [...graph.broken.keys()].map(this.rel).join(", ");
-        log.info(`${changedNames} changed: its ${held.length} test file${s(held.length)} wait for a fix to ${which}; nothing to run`);
+        log.info(`${changedNames} changed: its ${held.length} test file${s(held.length)} ${held.length === 1 ? "waits" : "wait"} for a fix to ${which}; nothing to run`);
       } else {
         log.info(`${changedNames} changed: no test file imports ${them(update.changed)}; nothing to run`);
       }
