@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { scenarios, counter, runCounts } from "./support/scenario.ts";
+import { scenarios, counter, runCounts, reloadLines } from "./support/scenario.ts";
 import { freePort } from "./support/fixture.ts";
 import { renameSync, unlinkSync } from "node:fs";
 
 const { start } = scenarios();
-const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
 
 describe("edge cases: the reload queue and the save check", () => {
   test("a module that throws a value with no toString is reported and the queue keeps going", async () => {

@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync, readdirSync, readlinkSync } from "node:fs";
-import { scenarios } from "./support/scenario.ts";
+import { scenarios, reloadLines } from "./support/scenario.ts";
 
 const { start } = scenarios();
 
-const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
 
 describe("reliability: under load", () => {
   test("20 keep-alive clients during 50 reloads: no failed request, never a mix of two versions", async () => {

@@ -36,3 +36,6 @@ export const counter = (name: string) =>
 
 /** Source expression for all counts, as JSON. */
 export const runCounts = `JSON.stringify((globalThis as any).runs)`;
+
+/** The reload lines (succeeded or failed) in a piece of hmr-run's output. */
+export const reloadLines = (text: string) => text.split("\n").filter((l) => /re-ran in|reload failed/.test(l));
