@@ -19,6 +19,7 @@ import { reload, retire, type ReloadResult, type ReloadWorld } from "./reloader.
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
+import { parentDir } from "./paths.ts";
 
 const rel = (p: string) => relative(process.cwd(), p);
 
@@ -77,7 +78,7 @@ export class App {
       lookAgain: (f) => setTimeout(() => void this.changed([f]), 30),
     });
     this.hot = new Registry((p) => this.sources.has(p), {
-      resolve: (spec, from) => Bun.resolveSync(spec, from.slice(0, from.lastIndexOf("/"))),
+      resolve: (spec, from) => Bun.resolveSync(spec, parentDir(from)),
       current: (p) => namespaceOf(p),
       invalidate: (p, message) => this.invalidate(p, message),
       watchFile: (owner, file) => {

@@ -3,7 +3,7 @@
  * file:line:column in the user's code, and a code frame.
  */
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { shown } from "./paths.ts";
 
 /** Where an error points in the user's code. */
 export interface Location {
@@ -82,8 +82,7 @@ export function report(err: unknown, isUserFile: (file: string) => boolean): Err
 
 /** `file:line:column`, relative to `cwd`. */
 export function where(loc: Location, cwd = process.cwd()): string {
-  const rel = relative(cwd, loc.file);
-  return `${rel.startsWith("..") ? loc.file : rel}:${loc.line}:${loc.column}`;
+  return `${shown(loc.file, cwd)}:${loc.line}:${loc.column}`;
 }
 
 /** Bun's parse errors name a pretend file (`input.ts`); point them at the real one. */

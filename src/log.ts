@@ -4,7 +4,7 @@
  */
 import { createConsola, type ConsolaInstance, type ConsolaReporter } from "consola/core";
 import { formatWithOptions } from "node:util";
-import { relative } from "node:path";
+import { shown } from "./paths.ts";
 import type { ReloadResult } from "./reloader.ts";
 import { report, where } from "./errors.ts";
 
@@ -33,10 +33,7 @@ export function createLogger(level: LogLevel): ConsolaInstance {
   return createConsola({ level: LEVEL[level], reporters: [lines], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
 }
 
-const rel = (p: string) => {
-  const r = relative(process.cwd(), p);
-  return r.startsWith("..") ? p : r;
-};
+const rel = (p: string) => shown(p);
 
 /** Prints an error with file:line:column and a code frame. */
 export function logError(log: ConsolaInstance, title: string, err: unknown, isUserFile: (f: string) => boolean): void {

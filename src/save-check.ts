@@ -9,6 +9,7 @@ import type { ModuleGraph } from "./graph.ts";
 import { loaderFor, scanModule, transpiler } from "./loader/scan.ts";
 import { rewriteHot } from "./loader/rewrite.ts";
 import { atFile } from "./errors.ts";
+import { stem } from "./paths.ts";
 
 const rel = (p: string) => relative(process.cwd(), p);
 
@@ -156,12 +157,6 @@ function missingImport(file: string, text: string, spec: string): Error {
   return err;
 }
 
-/** A file name without folder and extension: `./lib/extra.ts` → `extra`. */
-function stem(p: string): string {
-  const base = p.slice(p.lastIndexOf("/") + 1);
-  const dot = base.indexOf(".");
-  return dot > 0 ? base.slice(0, dot) : base;
-}
 
 function safeTransform(t: Bun.Transpiler, source: string): string | undefined {
   try {

@@ -6,6 +6,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { inScope, isFile, type Scope } from "./loader/scope.ts";
+import { isUnder } from "./paths.ts";
 
 export interface WatcherOptions {
   /** Quiet time before a batch goes out (ms). */
@@ -58,7 +59,7 @@ export class Watcher {
     // by renaming a temp file over one would end a watch on the file itself after one save.
     const byDir = new Map<string, Set<string>>();
     for (const file of [...this.o.extra, ...this.scope.include.filter(isFile)]) {
-      if (this.scope.include.some((d) => file.startsWith(d + "/"))) continue;
+      if (this.scope.include.some((d) => isUnder(file, d))) continue;
       const dir = dirname(file);
       if (!byDir.has(dir)) byDir.set(dir, new Set());
       byDir.get(dir)!.add(basename(file));

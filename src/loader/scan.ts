@@ -3,8 +3,8 @@
  * `Bun.resolveSync`, the resolver Bun itself uses (tsconfig `paths` included).
  */
 import { dirname } from "node:path";
-import { realpathSync } from "node:fs";
 import type { EdgeKind } from "../graph.ts";
+import { inNodeModules, realOrAsIs } from "../paths.ts";
 
 export type Loader = "ts" | "tsx" | "js" | "jsx";
 
@@ -47,20 +47,12 @@ export function scanModule(path: string, source: string): Scanned {
       if (!isBuiltin(spec)) missing.push(spec);
       continue;
     }
-    if (resolved.includes("/node_modules/")) resolved = realPath(resolved);
+    if (inNodeModules(resolved)) resolved = realOrAsIs(resolved);
     const q = resolved.indexOf("?");
     if (q >= 0) resolved = resolved.slice(0, q);
     deps.push([resolved, imp.kind === "dynamic-import" ? "dynamic" : "static"]);
   }
   return { deps, missing };
-}
-
-function realPath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
 }
 
 const nodeBuiltins = new Set(require("node:module").builtinModules as string[]);

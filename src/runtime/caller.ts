@@ -2,6 +2,8 @@
  * Finds which project module is calling: helpers such as `onDispose()` and `effect()`
  * take no module argument, so ownership comes from the call stack (about 6 µs a call).
  */
+import { sep } from "node:path";
+import { parentDir } from "../paths.ts";
 
 type CallSite = {
   getFileName(): string | null | undefined;
@@ -65,4 +67,4 @@ function withCallSites<T>(limit: number, read: (sites: CallSite[]) => T): T {
 }
 
 const toPath = (file: string) => (file.startsWith("file://") ? Bun.fileURLToPath(file) : file);
-const OWN_SRC = import.meta.dir.slice(0, import.meta.dir.lastIndexOf("/") + 1);
+const OWN_SRC = parentDir(import.meta.dir) + sep;
