@@ -36,7 +36,7 @@ export async function runDev(o: RunOptions): Promise<void> {
     scope,
     log,
     serve: { hostname: o.hostname, port: o.port, unix: o.unix, tls: o.tls, explicit: o.explicit },
-    beforeReload: o.clear ? () => process.stdout.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
+    beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
   });
   if (o.refresh) {
     const { enableRefresh } = await import("./server/refresh.ts");

@@ -15,7 +15,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const LEVEL: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 };
 
 /**
- * `[type] [tag] message` lines, errors and warnings on stderr. consola's own reporters are
+ * `[type] [tag] message` lines, all on stderr: stdout belongs to the app (an MCP stdio
+ * server's JSON-RPC stream, a script piped into another program), as uvicorn keeps its own
+ * log on stderr. consola's own reporters are
  * not used: the fancy one restyles `backticks` and _underscores_ (corrupting code frames of
  * template literals and snake_case names), and importing the basic one costs 13 ms of
  * start-up where consola/core costs under 2.
@@ -24,7 +26,7 @@ const lines: ConsolaReporter = {
   log(obj, ctx) {
     const text = formatWithOptions({ colors: false }, ...obj.args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : a)));
     const line = `[${obj.type}]${obj.tag ? ` [${obj.tag}]` : ""} ${text}\n`;
-    (obj.level < 2 ? (ctx.options.stderr ?? process.stderr) : (ctx.options.stdout ?? process.stdout)).write(line);
+    (ctx.options.stderr ?? process.stderr).write(line);
   },
 };
 

@@ -136,7 +136,7 @@ describe("where it serves", () => {
         env: { ...process.env, NO_COLOR: "1", ...env },
       });
       try {
-        const text = new Response(proc.stdout).text();
+        const text = new Response(proc.stderr).text();
         await until(async () => (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => "")) === "ok");
         proc.kill("SIGINT");
         expect(await text).toContain(`serving http://127.0.0.1:${port}/`);
@@ -203,6 +203,21 @@ describe("output and reloading", () => {
     fx.write("dep.ts", `export const V = "c" +;\n`);
     await warn.output("reload failed");
     expect(warn.out).not.toContain("serving");
+  });
+
+  test("hmr-run's own lines go to stderr; stdout carries only the app's output", async () => {
+    const fx = fixture({ ...graph, "main.ts": graph["main.ts"] + `console.log("app says " + V);\n` });
+    const run = start(fx, ["main.ts"]);
+    await run.until(`a{"dep":1,"main":1}`);
+    let m = run.mark();
+    fx.edit("dep.ts", `"a"`, `"b"`);
+    await run.until(`b{"dep":2,"main":2}`);
+    await run.reloaded(m);
+    m = run.mark();
+    fx.write("dep.ts", `export const V = "c" +;\n`);
+    await run.output("reload failed", m);
+    expect(run.out).toContain("serving");
+    expect(run.stdout.trim().split("\n")).toEqual(["app says a", "app says b"]);
   });
 
   test("--clear wipes the terminal before a reload; a later --no-clear turns it off", async () => {

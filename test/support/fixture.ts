@@ -64,7 +64,10 @@ export function freePort(): number {
 /** The real `hmr-run` CLI running on a fixture; its output is collected for assertions. */
 export class Run {
   readonly proc: Subprocess<"pipe", "pipe", "pipe">;
+  /** stdout and stderr interleaved, as a terminal shows them. */
   out = "";
+  /** stdout alone: the app's output, never hmr-run's own. */
+  stdout = "";
   readonly port: number;
   readonly url: string;
   private exitCode: number | null = null;
@@ -82,14 +85,18 @@ export class Run {
       stderr: "pipe",
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...opts.env },
     });
-    void this.pump(this.proc.stdout);
-    void this.pump(this.proc.stderr);
+    void this.pump(this.proc.stdout, true);
+    void this.pump(this.proc.stderr, false);
     void this.proc.exited.then((c) => (this.exitCode = c));
   }
 
-  private async pump(stream: ReadableStream<Uint8Array>) {
+  private async pump(stream: ReadableStream<Uint8Array>, isStdout: boolean) {
     const dec = new TextDecoder();
-    for await (const chunk of stream) this.out += dec.decode(chunk);
+    for await (const chunk of stream) {
+      const text = dec.decode(chunk, { stream: true });
+      this.out += text;
+      if (isStdout) this.stdout += text;
+    }
   }
 
   /** GET a path; returns the body text, or throws when nothing answers. */
