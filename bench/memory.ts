@@ -40,7 +40,7 @@ try {
     try {
       await run.ready();
       const base = await run.memory();
-      points.push({ reloads: 0, ...base });
+      points.push({ reloads: 0, rssMb: base.rssMb, heapMb: base.heapMb });
       const last = Math.max(...checkpoints);
       for (let i = 1; i <= last; i++) {
         const t0 = performance.now();
@@ -50,7 +50,7 @@ try {
         if (left > 0) await Bun.sleep(left);
         if (checkpoints.includes(i)) {
           const m = await run.memory();
-          points.push({ reloads: i, ...m });
+          points.push({ reloads: i, rssMb: m.rssMb, heapMb: m.heapMb });
           process.stderr.write(`  ${kind} after ${i} reloads: RSS ${fmt(m.rssMb)} MB, heap ${fmt(m.heapMb)} MB\n`);
         }
       }

@@ -1,11 +1,12 @@
 /**
  * Reload latency: hmr-run against `bun --hot` and `bun --watch` on the same generated
- * apps in the same run. For a leaf edit (one route module) and a deep edit (a util at
- * the bottom layer), the time from the file write to the first HTTP response carrying
- * the new code, p50/p90 over the edits, and how many modules ran per edit.
+ * apps in the same run. For a leaf edit (one route module), a deep edit (a util at the
+ * bottom layer) and a wide edit (the exports of `shared.ts`, which every module imports,
+ * change), the time from the file write to the first HTTP response carrying the new
+ * code, p50/p90 over the edits, and how many modules ran per edit.
  *
  *   bun bench/reload.ts [--sizes 50,300,1000,3000] [--edits 20] [--startup-sizes 1000]
- *                       [--runners hmr-run,hot,watch]
+ *                       [--runners hmr-run,hot,watch] [--kinds leaf,deep,wide]
  */
 import { generateApp, type GeneratedApp } from "./app/generate.ts";
 import { measureEdit, EDIT_GAP_MS, type EditSample } from "./lib/edits.ts";
@@ -17,6 +18,11 @@ const sizes = numbers("sizes", [50, 300, 1000, 3000]);
 const startupSizes = numbers("startup-sizes", [1000]);
 const edits = Number(flag("edits", "20"));
 const RUNNERS: Record<string, RunnerKind> = { "hmr-run": "hmr-run", hot: "bun --hot", watch: "bun --watch" };
+type EditKind = "leaf" | "deep" | "wide";
+const KINDS: EditKind[] = ["leaf", "deep", "wide"];
+const kinds = flag("kinds", KINDS.join(","))
+  .split(",")
+  .map((k) => (KINDS.includes(k.trim() as EditKind) ? (k.trim() as EditKind) : fail(`unknown edit kind ${k}; use ${KINDS.join(", ")}`)));
 const runners = flag("runners", "hmr-run,hot,watch")
   .split(",")
   .map((r) => RUNNERS[r.trim()] ?? fail(`unknown runner ${r}; use ${Object.keys(RUNNERS).join(", ")}`));
@@ -24,7 +30,7 @@ const runners = flag("runners", "hmr-run,hot,watch")
 interface Row {
   modules: number;
   startup: boolean;
-  edit: "leaf" | "deep";
+  edit: EditKind;
   runner: RunnerKind;
   samples: EditSample[];
 }
@@ -40,9 +46,10 @@ async function measure(app: GeneratedApp, kind: RunnerKind, startup: boolean): P
   try {
     await run.ready();
     const rows: Row[] = [];
-    for (const edit of ["leaf", "deep"] as const) {
-      const target = edit === "leaf" ? app.leaf : app.deep;
-      const apply = () => (edit === "leaf" ? app.editLeaf(`t${++token}`) : app.editDeep(`t${++token}`));
+    for (const edit of kinds) {
+      const target = app[edit];
+      const editOf = { leaf: app.editLeaf, deep: app.editDeep, wide: app.editWide }[edit];
+      const apply = () => editOf(`t${++token}`);
       // One unmeasured edit first: the first save also builds hmr-run's graph.
       await measureEdit(run, target.url, apply);
       const samples: EditSample[] = [];
@@ -121,6 +128,11 @@ if (mine.length) {
 }
 
 const checks: string[] = [];
+for (const n of sizes) {
+  const wide = find(n, false, "wide", "hmr-run");
+  const hot = find(n, false, "wide", "bun --hot");
+  if (wide && hot) checks.push(`hmr-run / bun --hot, wide edit at ${n} modules: ${(p50(wide) / p50(hot)).toFixed(2)}x (target <= 0.8x at 1000)`);
+}
 const at1000 = find(1000, false, "leaf", "hmr-run");
 if (at1000) {
   checks.push(`p50 leaf edit at 1000 modules: ${fmt(p50(at1000))} ms (target < 20 ms)`);

@@ -2,7 +2,8 @@
  * Generates a realistic server app of N modules for the benchmarks: the entry imports
  * one router per feature (up to 20 routes each), routes import services, services import utils and tables, utils import lower utils in layers
  * (with fan-in: a few popular utils are imported by many), and `import type` pulls in
- * type-only modules. Every module that runs counts itself on `globalThis`, so a
+ * type-only modules. Every module that runs also imports `shared.ts` (settings, as a
+ * config or logger module would be). Every module that runs counts itself on `globalThis`, so a
  * benchmark can ask the server how many modules ran for one edit.
  *
  * The same app runs unchanged under hmr-run, `bun --hot`, `bun --watch` and plain
@@ -11,7 +12,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { routeModule, routerModule, serviceModule, tableModule, typesModule, utilModule, entryModule, startupModule } from "./templates.ts";
+import { routeModule, routerModule, serviceModule, sharedModule, tableModule, typesModule, utilModule, entryModule, startupModule } from "./templates.ts";
 
 export interface GenerateOptions {
   /** Total number of module files, entry included. */
@@ -22,7 +23,7 @@ export interface GenerateOptions {
   seed?: number;
 }
 
-/** A generated app on disk and the two edits the benchmarks make to it. */
+/** A generated app on disk and the edits the benchmarks make to it. */
 export interface GeneratedApp {
   dir: string;
   modules: number;
@@ -34,6 +35,10 @@ export interface GeneratedApp {
   editLeaf(token: string): string;
   /** Rewrites the deep util's mark so every route above it answers with `token`. */
   editDeep(token: string): string;
+  /** The module every module imports; its exports change in a wide edit. */
+  wide: { file: string; url: string };
+  /** Changes the exports of `shared.ts`, which every module imports; the leaf route answers with `token`. */
+  editWide(token: string): string;
   cleanup(): void;
 }
 
@@ -60,7 +65,7 @@ export function generateApp(o: GenerateOptions): GeneratedApp {
   const services = Math.max(1, Math.round(n * 0.25));
   const startup = o.startupMs !== undefined ? 1 : 0;
   // Routers take one module per GROUP routes: r + ceil(r / GROUP) = what is left.
-  const left = n - 1 - startup - types - tables - utils - services;
+  const left = n - 2 - startup - types - tables - utils - services;
   const routes = left - Math.ceil(left / (GROUP + 1));
   const groups = left - routes;
   if (routes < 1) throw new Error(`generateApp: ${n} modules is too few for every layer (need at least 12)`);
@@ -110,6 +115,7 @@ export function generateApp(o: GenerateOptions): GeneratedApp {
     files.set(`routers/g${g}.ts`, routerModule(g, members));
   }
   if (startup) files.set("startup.ts", startupModule(o.startupMs!));
+  files.set("shared.ts", sharedModule());
   files.set("main.ts", entryModule(groups, startup === 1));
 
   for (const [name, text] of files) {
@@ -129,6 +135,7 @@ export function generateApp(o: GenerateOptions): GeneratedApp {
   const leafRoute = Math.floor(routes / 2);
   const leafFile = join(dir, `routes/r${leafRoute}.ts`);
   const deepFile = join(dir, `utils/u${deepPick.u}.ts`);
+  const sharedFile = join(dir, "shared.ts");
   const replaceLine = (file: string, re: RegExp, line: string) => {
     const text = readFileSync(file, "utf8");
     const next = text.replace(re, line);
@@ -152,6 +159,11 @@ export function generateApp(o: GenerateOptions): GeneratedApp {
     editDeep(token) {
       replaceLine(deepFile, /^const MARK = ".*";$/m, `const MARK = "<${token}>";`);
       return `<${token}>`;
+    },
+    wide: { file: sharedFile, url: `/r/${leafRoute}` },
+    editWide(token) {
+      replaceLine(sharedFile, /^export const SHARED = ".*";$/m, `export const SHARED = "${token}";`);
+      return `"shared":"${token}"`;
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

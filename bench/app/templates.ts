@@ -7,6 +7,19 @@
 
 const COUNT = `(globalThis as any).__benchRuns = ((globalThis as any).__benchRuns ?? 0) + 1;`;
 
+/** Every module that runs imports the shared settings: the wide edit changes them. */
+const SHARED = (from: "." | "..") => `import { SHARED } from "${from}/shared.ts";`;
+
+/** Settings every module reads (a config object, a logger's name): changing its exports reaches every module. */
+export function sharedModule(): string {
+  return `// Settings read by every module.
+${COUNT}
+
+export const SHARED = "";
+export const settings = { currency: "EUR", pageSize: 20, name: SHARED };
+`;
+}
+
 /** Interfaces only: imported with `import type`, so nothing of it runs. */
 export function typesModule(t: number): string {
   return `// Shared shapes of domain ${t}.
@@ -62,7 +75,10 @@ export function tableModule(b: number, rand: () => number): string {
     const tags = [words[Math.floor(rand() * words.length)], words[Math.floor(rand() * words.length)]];
     rows.push(`  { id: ${b * 100 + i}, name: "${name}", price: ${(rand() * 500).toFixed(2)}, tags: ${JSON.stringify(tags)} },`);
   }
-  return `${COUNT}
+  return `${SHARED("..")}
+${COUNT}
+
+export const TABLE${b}_NAME = SHARED + "/b${b}";
 
 export interface Row${b} {
   id: number;
@@ -91,10 +107,12 @@ export function utilModule(u: number, level: number, deps: number[], types: numb
   return `// Number and text helpers, layer ${level}.
 ${imports}
 import type { Entity${types} } from "../types/t${types}.ts";
+${SHARED("..")}
 
 ${COUNT}
 
 const MARK = "";
+export const U${u}_NAME = SHARED + "/u${u}";
 export const U${u}_LIMIT = ${100 + u};
 
 export interface U${u}Options {
@@ -147,6 +165,7 @@ export function serviceModule(s: number, utils: number[], services: number[], ta
     ...services.map((x) => `import { s${x}Mark } from "./s${x}.ts";`),
     `import { table${table}, table${table}ById, type Row${table} } from "../tables/b${table}.ts";`,
     `import type { Page${types}, Query${types} } from "../types/t${types}.ts";`,
+    SHARED(".."),
     ...(startup ? [`import { pool } from "../startup.ts";`] : []),
   ];
   const u0 = utils[0]!;
@@ -158,6 +177,7 @@ ${lines.join("\n")}
 ${COUNT}
 
 const MARK = "";
+export const S${s}_NAME = SHARED + "/s${s}";
 
 export class Service${s} {
   private cache = new Map<number, Row${table} & { score: number; slug: string }>();
@@ -208,6 +228,7 @@ export function routeModule(r: number, services: number[], types: number): strin
   return `// GET /r/${r}
 ${imports}
 import type { Query${types}, Sort${types} } from "../types/t${types}.ts";
+${SHARED("..")}
 
 ${COUNT}
 
@@ -235,6 +256,7 @@ export function handle(req: Request, url: URL): Response {
   return Response.json({
     route: ${r},
     version: VERSION,
+    shared: SHARED,
     mark: ${mark},
     items: items.map((i) => ({ id: i.id, name: i.name, score: i.score })),
     query: q,
@@ -260,10 +282,12 @@ export function routerModule(group: number, routes: number[]): string {
   const imports = routes.map((r) => `import * as r${r} from "../routes/r${r}.ts";`).join("\n");
   return `// Routes of feature ${group}.
 ${imports}
+${SHARED("..")}
 
 ${COUNT}
 
 export type Handler = (req: Request, url: URL) => Response;
+export const G${group}_NAME = SHARED + "/g${group}";
 
 export const routes${group}: Array<[string, Handler]> = [${routes.map((r) => `r${r}`).join(", ")}].map((m) => [m.path, m.handle]);
 `;
@@ -278,9 +302,11 @@ export function entryModule(groups: number, startup: boolean): string {
     entries.push(`...routes${g}`);
   }
   return `${imports.join("\n")}
+${SHARED(".")}
 ${startup ? `import "./startup.ts";\n` : ""}
 ${COUNT}
 const g = globalThis as any;
+g.__benchName = SHARED;
 g.__benchBoot ??= crypto.randomUUID();
 
 const table = new Map<string, (req: Request, url: URL) => Response>([${entries.join(", ")}]);

@@ -2,7 +2,7 @@
  * Starts one generated app under one of the runners being compared, on its own port,
  * and collects its output. Every runner serves the very same files.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -84,11 +84,15 @@ export class Runner {
     return (await res.json()) as { runs: number; boot: string };
   }
 
-  /** Collects garbage in the app (Bun.gc(true)), then reads its resident set size in MB. */
-  async memory(): Promise<{ rssMb: number; heapMb: number }> {
+  /**
+   * Collects garbage in the app (Bun.gc(true)), then reads the resident set size in MB of
+   * the process and every process below it (a supervisor and its app count together).
+   */
+  async memory(): Promise<{ rssMb: number; heapMb: number; processes: number }> {
     const res = await fetch(this.url + "/__gc");
     const usage = (await res.json()) as { heapUsed: number };
-    return { rssMb: rssOf(this.proc.pid) / 1024, heapMb: usage.heapUsed / 2 ** 20 };
+    const tree = processTree(this.proc.pid);
+    return { rssMb: tree.reduce((kb, pid) => kb + rssOf(pid), 0) / 1024, heapMb: usage.heapUsed / 2 ** 20, processes: tree.length };
   }
 
   get alive(): boolean {
@@ -111,10 +115,40 @@ export class Runner {
   }
 }
 
-/** VmRSS of a process in kB, from /proc. */
+/** VmRSS of a process in kB, from /proc; 0 if it has just exited. */
 function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return 0; // Gone between listing and reading: it holds no memory any more.
+  }
   const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(m[1]);
+  return m ? Number(m[1]) : 0;
+}
+
+/** `pid` and all its descendants, from the parent ids in /proc/<pid>/stat. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue; // Exited while listing.
+    }
+    // The command name (field 2) may hold spaces and parentheses: parse after the last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid)!.push(Number(name));
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
 }
