@@ -89,6 +89,7 @@ export class App {
     });
     this.host = new Host(o.serve, {
       info: (m) => o.log.info(m),
+      warn: (m) => o.log.warn(m),
       error: (m, err) => logError(o.log, m, err, this.isUserFile),
     });
   }

@@ -48,6 +48,11 @@ export const main = defineCommand({
   args,
   async run({ rawArgs }) {
     const options = resolveOptions(collect(rawArgs));
+    if (options.unix) {
+      const { claimSocketPath } = await import("./server/unix-socket.ts");
+      const problem = await claimSocketPath(options.unix);
+      if (problem) throw new UsageError(problem);
+    }
     const { runDev } = await import("./dev.ts");
     await runDev(options);
   },

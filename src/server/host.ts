@@ -4,6 +4,7 @@
  * the handlers into the running server, so sockets and connections survive reloads.
  */
 import type { Server } from "bun";
+import { exposureWarning } from "./exposure.ts";
 
 /** Where to serve when the app does not say, and what the user asked for explicitly. */
 export interface ServeDefaults {
@@ -48,7 +49,7 @@ export class Host {
 
   constructor(
     private defaults: ServeDefaults,
-    private log: { info(msg: string): void; error(msg: string, err?: unknown): void },
+    private log: { info(msg: string): void; warn?(msg: string): void; error(msg: string, err?: unknown): void },
   ) {}
 
   /** Replaces `Bun.serve` so the app's own calls land here; `keyOf` names the calling place. */
@@ -213,6 +214,9 @@ export class Host {
     }
     slot.proxy = this.proxy(slot);
     this.slots.set(key, slot);
+    // Once per address: a reload that moves the server to another exposed address says it again.
+    const warning = user.unix === undefined ? exposureWarning(String(slot.server.hostname ?? user.hostname), slot.server.port ?? user.port, !!this.transform) : undefined;
+    if (warning) this.log.warn ? this.log.warn(warning) : this.log.info(warning);
     if (this.announce) this.log.info(`${key} started a server: ${slot.server.url?.href ?? bind}`);
     return slot;
   }
@@ -289,7 +293,8 @@ export class ServeError extends Error {
     const e = err as { code?: string; message?: string };
     const [host, port] = bind.startsWith("unix:") ? [bind, ""] : [bind.slice(0, bind.lastIndexOf(":")), bind.slice(bind.lastIndexOf(":") + 1)];
     const why =
-      e.code === "EADDRINUSE" ? `port ${port} is already in use (try --port ${Number(port) + 1})`
+      e.code === "EADDRINUSE" && bind.startsWith("unix:") ? `${bind.slice(5)} is already there (a live socket or another file); remove it or choose another --unix path`
+      : e.code === "EADDRINUSE" ? `port ${port} is already in use (try --port ${Number(port) + 1})`
       : e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND" ? `cannot bind host ${host}: not an address of this machine`
       : e.code === "EACCES" ? `permission denied binding ${bind}`
       : `cannot listen on ${bind}: ${e.message ?? String(err)}`;
