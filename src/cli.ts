@@ -6,7 +6,7 @@
 import { defineCommand, runCommand, renderUsage, type ArgsDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { resolveOptions, UsageError, type RawArgs } from "./options.ts";
-import { LOG_LEVELS } from "./log.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 
 /** Every flag, with the defaults `--help` shows and the README's table repeats. */
 export const args = {
@@ -15,6 +15,7 @@ export const args = {
   port: { type: "string", description: "Port to bind, 0 for any free one (default: $BUN_PORT, $PORT or $NODE_PORT, else 3000)", valueHint: "port" },
   unix: { type: "string", description: "Serve on this Unix socket instead of host:port (default: none)", valueHint: "path" },
   "log-level": { type: "string", description: `hmr-run's own output: ${LOG_LEVELS.join(", ")}; debug says why each module re-ran (default: info)`, valueHint: "level" },
+  "log-format": { type: "string", description: `hmr-run's own output as ${LOG_FORMATS.join(" or ")}: json is one object per line, see docs/log-format.md (default: text)`, valueHint: "format" },
   "env-file": { type: "string", description: "Load a dotenv file before the entry runs; repeatable, later files win; edits reload the app (default: none)", valueHint: "path" },
   clear: { type: "boolean", description: "Clear the terminal before each reload (default: false)", negativeDescription: "Do not clear the terminal (the default; undoes an earlier --clear)" },
   refresh: { type: "boolean", description: "Reload open browser pages after each reload and show errors in them (default: false)", negativeDescription: "No browser refresh (the default; undoes an earlier --refresh)" },
@@ -154,7 +155,9 @@ if (import.meta.main) {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`hmr-run: ${err.message}`);
+      // Programs reading --log-format json get the exit reason as one more JSON line.
+      const json = own.some((a, i) => a === "--log-format=json" || (a === "--log-format" && own[i + 1] === "json"));
+      console.error(json ? JSON.stringify({ type: "fatal", message: err.message, time: new Date().toISOString() }) : `hmr-run: ${err.message}`);
       process.exit(2);
     }
     throw err;

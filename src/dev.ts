@@ -21,7 +21,7 @@ const OWN_SRC = import.meta.dir;
 
 /** Runs the dev server until Ctrl+C; throws UsageError for input that cannot start. */
 export async function runDev(o: RunOptions): Promise<void> {
-  const log = createLogger(o.logLevel);
+  const log = createLogger(o.logLevel, o.logFormat);
   const env = new EnvFiles(o.envFiles);
   try {
     env.apply();
@@ -102,13 +102,26 @@ function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, s
   const urls = app.host.servers().map((s) => (s.url?.protocol === "unix:" ? `unix:${s.url.pathname}` : s.url?.href ?? `unix:${o.unix}`));
   const where = urls.length ? `serving ${urls.join(", ")}` : app.loaded ? "running as a script (no server)" : "waiting for a fix";
   const ex = scope.exclude.filter((e) => !e.startsWith(OWN_SRC));
-  log.info(
-    `hmr-run ${pkg.version} on Bun ${Bun.version}: ${where}\n` +
+  const event = {
+    type: "start",
+    version: pkg.version,
+    bun: Bun.version,
+    entry: o.entry,
+    export: o.exportName,
+    urls,
+    loaded: app.loaded,
+    watching: scope.include,
+    excluding: ex,
+    envFiles: o.envFiles,
+  };
+  log.info({
+    event,
+    message: `hmr-run ${pkg.version} on Bun ${Bun.version}: ${where}\n` +
       `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${scope.include.map(rel).join(", ")}` +
       (ex.length ? `, excluding ${ex.map(rel).join(", ")}` : "") +
       (o.envFiles.length ? `, env from ${o.envFiles.map(rel).join(", ")}` : "") +
       `\n  r + Enter reloads everything, Ctrl+C stops`,
-  );
+  });
   // The entry is loaded either way, but outside the scope it is never re-run: say so once.
   if (!inScope(o.entry, scope)) log.warn(`${rel(o.entry)} is outside the watched paths: edits to it will not reload`);
 }
@@ -118,11 +131,11 @@ function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<voi
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) {
-      log.warn(`${signal} again: exiting now`);
+      log.warn({ message: `${signal} again: exiting now`, event: { type: "stop", signal, forced: true } });
       process.exit(130);
     }
     stopping = true;
-    log.info("shutting down (Ctrl+C again to force)");
+    log.info({ message: "shutting down (Ctrl+C again to force)", event: { type: "stop", signal } });
     stop()
       .catch((err) => log.error("shutdown failed", err))
       .finally(() => process.exit(0));

@@ -7,10 +7,14 @@ import { formatWithOptions } from "node:util";
 import { shown } from "./paths.ts";
 import type { ReloadResult } from "./reloader.ts";
 import { report, where } from "./errors.ts";
+import { errorJson, jsonLines, type LogEvent } from "./log-json.ts";
 
 /** Levels accepted by --log-level. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Formats accepted by --log-format: lines for people, NDJSON for programs. */
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const LEVEL: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 };
 
@@ -30,19 +34,26 @@ const lines: ConsolaReporter = {
   },
 };
 
-/** The logger for hmr-run's own output, at `--log-level` `level`. */
-export function createLogger(level: LogLevel): ConsolaInstance {
-  return createConsola({ level: LEVEL[level], reporters: [lines], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
+/** The logger for hmr-run's own output, at `--log-level` `level`, in `--log-format` `format`. */
+export function createLogger(level: LogLevel, format: LogFormat = "text"): ConsolaInstance {
+  return createConsola({ level: LEVEL[level], reporters: [format === "json" ? jsonLines : lines], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
 }
 
 const rel = (p: string) => shown(p);
 
-/** Prints an error with file:line:column and a code frame. */
-export function logError(log: ConsolaInstance, title: string, err: unknown, isUserFile: (f: string) => boolean): void {
+/** Prints an error with file:line:column and a code frame; `fields` start its JSON event. */
+export function logError(
+  log: ConsolaInstance,
+  title: string,
+  err: unknown,
+  isUserFile: (f: string) => boolean,
+  fields: LogEvent = { type: "error", message: title },
+): void {
   const r = report(err, isUserFile);
   const at = r.location ? ` (${where(r.location)})` : "";
   // The error rides along as `cause` so a reporter can tell what was logged (see muteErrors).
-  log.error({ message: `${title}${at}: ${r.message}${r.frame ? "\n" + r.frame : ""}`, cause: err });
+  const event = { ...fields, error: errorJson(r) };
+  log.error({ message: `${title}${at}: ${r.message}${r.frame ? "\n" + r.frame : ""}`, cause: err, event });
 }
 
 /**
@@ -67,25 +78,32 @@ export function muteErrors(log: ConsolaInstance, drop: (cause: unknown) => boole
 export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (f: string) => boolean): void {
   const files = res.files.map(rel).join(", ");
   if (res.kind === "skipped") {
-    log.debug(`${files}: ${res.reason}`);
+    log.debug({ message: `${files}: ${res.reason}`, event: { type: "skip", files: res.files, reason: res.reason } });
     return;
   }
   if (res.kind === "error") {
-    logError(log, `reload failed after ${files} changed; the previous code keeps running`, res.error, isUserFile);
+    const fields = { type: "reload", ok: false, files: res.files, ms: round(res.ms) };
+    logError(log, `reload failed after ${files} changed; the previous code keeps running`, res.error, isUserFile, fields);
     return;
   }
   const n = res.executed.length;
+  const event = { type: "reload", ok: true, files: res.files, executed: res.executed, evicted: res.evicted, stoppedAt: res.stoppedAt, ms: round(res.ms) };
   if (n === 0 && res.evicted.length) {
     // Only import() reaches these modules: nothing runs now, the next import() loads them fresh.
-    log.success(`${files} → evicted in ${res.ms.toFixed(1)} ms; the next import() loads the new code`);
+    log.success({ message: `${files} → evicted in ${res.ms.toFixed(1)} ms; the next import() loads the new code`, event });
     return;
   }
   const stop = res.stoppedAt.length ? `, stopped at ${res.stoppedAt.map(rel).join(", ")} (exports unchanged)` : "";
-  log.success(`${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}`);
+  log.success({ message: `${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}`, event });
   for (const p of res.executed) {
     const why = res.because.get(p);
-    log.debug(`  ${rel(p)}${why && why !== p ? ` re-ran because it imports ${rel(why)}` : " changed"}`);
+    const because = why && why !== p ? why : undefined;
+    const message = `  ${rel(p)}${because ? ` re-ran because it imports ${rel(because)}` : " changed"}`;
+    log.debug({ message, event: { type: "ran", module: p, because } });
   }
   const lazy = res.evicted.filter((p) => !res.executed.includes(p));
-  if (lazy.length) log.debug(`  evicted (next import() loads them fresh): ${lazy.map(rel).join(", ")}`);
+  if (lazy.length) log.debug({ message: `  evicted (next import() loads them fresh): ${lazy.map(rel).join(", ")}`, event: { type: "evicted", modules: lazy } });
 }
+
+/** Milliseconds to 0.1, as the text lines show them. */
+const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** Bad input from the user: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -21,6 +21,7 @@ export interface RunOptions {
   tls?: { cert: string; key: string };
   explicit: { hostname: boolean; port: boolean; unix: boolean };
   logLevel: LogLevel;
+  logFormat: LogFormat;
   envFiles: string[];
   clear: boolean;
   refresh: boolean;
@@ -36,6 +37,7 @@ export interface RawArgs {
   port?: string;
   unix?: string;
   "log-level"?: string;
+  "log-format"?: string;
   clear?: boolean;
   refresh?: boolean;
   "tls-cert"?: string;
@@ -50,6 +52,10 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
   const logLevel = (raw["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${raw["log-level"]}")`);
+  }
+  const logFormat = (raw["log-format"] ?? "text") as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(", ")} (got "${raw["log-format"]}")`);
   }
   const { entry, exportName } = resolveEntry(raw.entry, cwd);
   const [portText, portFrom] = portSource(raw.port, env);
@@ -96,6 +102,7 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     tls,
     explicit: { hostname: raw.host !== undefined, port: raw.port !== undefined, unix: unix !== undefined },
     logLevel,
+    logFormat,
     envFiles,
     clear: !!raw.clear,
     refresh: !!raw.refresh,

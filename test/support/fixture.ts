@@ -68,6 +68,8 @@ export class Run {
   out = "";
   /** stdout alone: the app's output, never hmr-run's own. */
   stdout = "";
+  /** stderr alone: hmr-run's own lines and the app's errors. */
+  stderr = "";
   readonly port: number;
   readonly url: string;
   private exitCode: number | null = null;
@@ -96,6 +98,7 @@ export class Run {
       const text = dec.decode(chunk, { stream: true });
       this.out += text;
       if (isStdout) this.stdout += text;
+      else this.stderr += text;
     }
   }
 
