@@ -4,12 +4,12 @@
  * every reload and overlay seen here was triggered by hmr-run itself.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { Fixture, ROOT, Run, freePort } from "./support/fixture.ts";
+import { browserPath } from "./support/browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const WAIT = 20_000;
 /** Browser scenarios wait on several reloads and page loads: room for a busy machine. */
@@ -21,13 +21,6 @@ const runs: Run[] = [];
 const fixtures: Fixture[] = [];
 const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-});
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((c) => c.close()));
   await Promise.all(runs.splice(0).map((r) => r.stop()));
@@ -71,6 +64,14 @@ const heading = (p: Page, text: string) => p.locator("h1", { hasText: new RegExp
 const connected = (p: Page) => p.waitForFunction(() => !!(globalThis as any).__hmrRun, null, { timeout: WAIT });
 
 describe("--refresh in a real browser", () => {
+  // Only these tests need a browser; without one they fail saying how to get one.
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: browserPath(), args: ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
   test("an edit reloads the page; a failed reload shows the overlay; a fix removes it", async () => {
     const fx = htmlExample();
     const run = serve(fx, ["main.ts", "--refresh"]);
@@ -239,18 +240,26 @@ export default {
       });
       return new Response(body, { headers: html });
     },
+    // "</body>" in a script, a comment and an attribute: only the real end tag counts.
+    "/tricky": () => new Response('<html><body><script>var end = "</body>";</script><!-- </body> --><p title="</body>">real</p></body></html>', { headers: html }),
+    "/latin1": () => new Response(new Uint8Array([...new TextEncoder().encode("<html><body>caf"), 0xe9, ...new TextEncoder().encode("</body></html>")]), { headers: { "content-type": "text/html; charset=iso-8859-1" } }),
+    "/range": () => new Response("<html><body>part", { status: 206, headers: { ...html, "content-range": "bytes 0-16/100" } }),
     "/twice": async (req: Request) => {
       const inner = await fetch(new URL("/page", req.url));
       return new Response(await inner.text(), { headers: html });
     },
   },
-  fetch: () => new Response("no such page", { status: 404 }),
+  fetch: (req: Request, server: any) => {
+    if (new URL(req.url).pathname === "/ws" && server.upgrade(req)) return;
+    return new Response("no such page", { status: 404 });
+  },
+  websocket: { message: (ws: any, m: string) => ws.send("echo " + m) },
 };
 `,
     "static.html": "<!doctype html><html><body><p>static</p></body></html>\n",
     "logo.svg": `<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>\n`,
   };
-  const untouched = ["/json", "/svg", "/bin", "/text", "/gzip", "/download", EVENTS];
+  const untouched = ["/json", "/svg", "/bin", "/text", "/gzip", "/download", "/latin1", "/range", EVENTS];
 
   test("only HTML pages change; everything else is byte-identical with and without --refresh", async () => {
     const fx = new Fixture(app);
@@ -280,6 +289,9 @@ export default {
     expect(await refresh.get("/upper")).toMatch(/<p>shout<\/p><script data-hmr-run>.*<\/script><\/BODY><\/HTML>$/s);
     expect(await refresh.get("/fragment")).toMatch(/^<li>no body tag<\/li><script data-hmr-run>.*<\/script>$/s);
     expect(await refresh.get("/static")).toMatch(/<p>static<\/p><script data-hmr-run>.*<\/script><\/body>/s);
+    const tricky = await refresh.get("/tricky");
+    expect(count(tricky, "<script data-hmr-run>")).toBe(1);
+    expect(tricky).toStartWith('<html><body><script>var end = "</body>";</script><!-- </body> --><p title="</body>">real</p><script data-hmr-run>');
     // A page that already carries the script (the app fetched its own page) gets no second one.
     expect(count(await refresh.get("/twice"), "<script data-hmr-run>")).toBe(1);
     // A script fetching HTML (htmx, fetch()) gets the fragment as the app wrote it.
@@ -309,6 +321,27 @@ export default {
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += dec.decode(r.value, { stream: true });
     expect(text).toMatch(/<p>part two<\/p><script data-hmr-run>.*<\/script><\/body><\/html>$/s);
     expect(count(text, "<script data-hmr-run>")).toBe(1);
+  });
+
+  test("a websocket upgrade under --refresh works and logs nothing", async () => {
+    const fx = new Fixture(app);
+    fixtures.push(fx);
+    const run = serve(fx, ["main.ts", "--refresh"]);
+    await run.until(/Page/, "/page");
+    const from = run.mark();
+    for (let i = 0; i < 2; i++) {
+      const ws = new WebSocket(run.url.replace("http", "ws") + "/ws");
+      const echo = new Promise<string>((resolve, reject) => {
+        ws.onmessage = (e) => resolve(String(e.data));
+        ws.onerror = () => reject(new Error(`websocket failed\n${run.out}`));
+      });
+      ws.onopen = () => ws.send("hi");
+      expect(await echo).toBe("echo hi");
+      ws.close();
+    }
+    // A request after the upgrades: anything the upgrades logged is in the output by then.
+    expect(await run.get("/page")).toContain("Page");
+    expect(run.out.slice(from)).toBe("");
   });
 
   test("the reserved path answers only GET from its own origin and echoes nothing", async () => {
