@@ -6,8 +6,7 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ModuleGraph } from "./graph.ts";
-import { loaderFor, scanModule, transpiler } from "./loader/scan.ts";
-import { rewriteHot } from "./loader/rewrite.ts";
+import { loaderFor, scanModule, transform } from "./loader/scan.ts";
 import { atFile } from "./errors.ts";
 import { stem } from "./paths.ts";
 
@@ -81,21 +80,21 @@ export class SaveCheck {
         this.host.lookAgain(f);
         continue;
       }
-      // Compared as Bun will run it: with import.meta.hot bound, since Bun drops
-      // `if (import.meta.hot) {...}` blocks from the raw text and an edit there would vanish.
-      const t = transpiler(loaderFor(f)!);
+      // Compared as Bun will run it: with import.meta.hot bound (Bun drops
+      // `if (import.meta.hot) {...}` blocks from the raw text and an edit there would
+      // vanish) and with the project's tsconfig (decorator metadata, the JSX runtime).
       let code: string;
       try {
-        code = t.transformSync(rewriteHot(text));
+        code = transform(f, text);
       } catch (err) {
         failure ??= atFile(err, f);
         continue;
       }
-      if (old !== undefined && !this.retry.has(f) && safeTransform(t, rewriteHot(old)) === code) {
+      if (old !== undefined && !this.retry.has(f) && safeTransform(f, old) === code) {
         sources.set(f, text);
         continue;
       }
-      const { missing } = scanModule(f, text);
+      const { missing } = scanModule(f, text, code);
       if (missing.length) {
         failure ??= missingImport(f, text, missing[0]!);
         continue;
@@ -158,9 +157,9 @@ function missingImport(file: string, text: string, spec: string): Error {
 }
 
 
-function safeTransform(t: Bun.Transpiler, source: string): string | undefined {
+function safeTransform(path: string, source: string): string | undefined {
   try {
-    return t.transformSync(source);
+    return transform(path, source);
   } catch {
     return undefined; // The old text did not parse either: not the same output.
   }

@@ -102,14 +102,20 @@ describe("examples run under hmr-run and reload on an edit", () => {
     ws.close();
   });
 
-  test("hono: a sub-app edit is served and the import.meta.hot.data counter keeps counting", async () => {
+  test("hono: a sub-app edit is served, a JSX page reloads, the import.meta.hot.data counter keeps counting", async () => {
     const { fx, run } = example("hono");
     await run.until("Hello from Hono (visit 1)");
     expect(await run.get("/api/quotes/1")).toContain("Grace Hopper");
-    const m = run.mark();
+    let m = run.mark();
     fx.edit("quotes.ts", "Grace Hopper", "Rear Admiral Grace Hopper");
     await run.until((b) => b.includes("Rear Admiral"), "/api/quotes/1");
-    expect(await run.reloaded(m)).toMatch(/quotes\.ts → 3 modules re-ran/);
+    expect(await run.reloaded(m)).toMatch(/quotes\.ts → 4 modules re-ran/);
+    // The JSX page, through the example's tsconfig.json (jsxImportSource: hono/jsx).
+    expect(await run.get("/quotes")).toContain("<em>Rear Admiral Grace Hopper</em>");
+    m = run.mark();
+    fx.edit("pages.tsx", "<h1>Quotes</h1>", "<h1>Famous quotes</h1>");
+    await run.until((b) => b.includes("<h1>Famous quotes</h1>"), "/quotes");
+    expect(await run.reloaded(m)).toMatch(/pages\.tsx → 2 modules re-ran/);
     // main.ts ran again, visits.ts did not: the count carries on.
     expect(await run.get("/")).toBe("Hello from Hono (visit 2)");
     fx.edit("visits.ts", "return ++state.count;", "return (state.count += 10);");

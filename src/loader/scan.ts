@@ -1,10 +1,16 @@
 /**
- * Reads a module's imports without running it: `Bun.Transpiler#scanImports`, then
- * `Bun.resolveSync`, the resolver Bun itself uses (tsconfig `paths` included).
+ * Reads a module's imports without running it: the module is transpiled as Bun will run
+ * it (the project's tsconfig, `import.meta.hot` bound, unused and type-only imports
+ * dropped), then the output's imports are resolved with `Bun.resolveSync`, the resolver
+ * Bun itself uses (tsconfig `paths` included). Scanning the source instead would report
+ * `react/jsx-dev-runtime` for any JSX whatever `jsxImportSource` says, and keep imports
+ * Bun drops (DESIGN.md, "Learned from real apps").
  */
 import { dirname } from "node:path";
 import type { EdgeKind } from "../graph.ts";
 import { inNodeModules, realOrAsIs } from "../paths.ts";
+import { rewriteHot } from "./rewrite.ts";
+import { projectCompilerOptions, type CompilerOptions } from "./tsconfig.ts";
 
 export type Loader = "ts" | "tsx" | "js" | "jsx";
 
@@ -15,12 +21,33 @@ export function loaderFor(path: string): Loader | undefined {
   return m[2] as Loader;
 }
 
+let options: CompilerOptions | undefined | null = null;
 const transpilers = new Map<Loader, Bun.Transpiler>();
-/** One transpiler per loader, reused: making one costs more than a scan. */
+/**
+ * One transpiler per loader, reused (making one costs more than a scan), with the
+ * project's compiler options read once, as Bun reads them once per process.
+ */
 export function transpiler(loader: Loader): Bun.Transpiler {
   let t = transpilers.get(loader);
-  if (!t) transpilers.set(loader, (t = new Bun.Transpiler({ loader, target: "bun" })));
+  if (t) return t;
+  if (options === null) options = projectCompilerOptions();
+  // Bun drops unused and type-only imports of TypeScript files when it runs them (even
+  // with verbatimModuleSyntax), and keeps every import of a JavaScript file (Bun 1.4.5).
+  const trimUnusedImports = loader === "ts" || loader === "tsx";
+  t = new Bun.Transpiler({ loader, target: "bun", trimUnusedImports, ...(options ? { tsconfig: { compilerOptions: options } } : {}) });
+  transpilers.set(loader, t);
   return t;
+}
+
+/** Forgets the cached compiler options (tests that change the project's tsconfig). */
+export function resetTranspilers(): void {
+  options = null;
+  transpilers.clear();
+}
+
+/** The code Bun runs for a module's source; throws on a syntax error. */
+export function transform(path: string, source: string): string {
+  return transpiler(loaderFor(path) ?? "ts").transformSync(rewriteHot(source));
 }
 
 /** What a scan found: resolved edges and the specifiers that resolve to nothing. */
@@ -30,14 +57,18 @@ export interface Scanned {
 }
 
 const BUILTIN = /^(?:node:|bun:|bun$)/;
+/** The transformed output is plain JavaScript: scanned as such, it keeps exactly its imports. */
+const outputScanner = new Bun.Transpiler({ loader: "js", target: "bun" });
 
-/** The imports of one module, resolved to absolute paths. Throws on a syntax error. */
-export function scanModule(path: string, source: string): Scanned {
-  const loader = loaderFor(path) ?? "ts";
+/**
+ * The imports of one module, resolved to absolute paths. `code` is the module's
+ * `transform()` output when the caller has it already. Throws on a syntax error.
+ */
+export function scanModule(path: string, source: string, code = transform(path, source)): Scanned {
   const dir = dirname(path);
   const deps: Array<[string, EdgeKind]> = [];
   const missing: string[] = [];
-  for (const imp of transpiler(loader).scanImports(source)) {
+  for (const imp of outputScanner.scanImports(code)) {
     const spec = imp.path;
     if (BUILTIN.test(spec)) continue;
     let resolved: string;

@@ -1,0 +1,48 @@
+/**
+ * The TypeScript and JSX settings Bun applies to the modules it runs (`jsxImportSource`,
+ * `jsxFactory`, `experimentalDecorators`, `emitDecoratorMetadata`...), so that scanning
+ * and the save check see the code Bun will run, not Bun.Transpiler's defaults.
+ *
+ * Found the way Bun 1.4.5 finds them (measured, not documented): `tsconfig.json`, else
+ * `jsconfig.json`, in the folder Bun runs from only (not next to each file, not in a
+ * parent folder). `extends` is followed when it is one string, read as a path relative
+ * to the config that names it (a bare `tsconfig.base.json` included, no extension
+ * added, no package lookup); an array is ignored. Import resolution (`paths`, `baseUrl`)
+ * is not settled here: `Bun.resolveSync` is Bun's own resolver and reads them itself.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+
+export type CompilerOptions = Record<string, unknown>;
+
+/** Reads one config file as Bun does (JSON with comments and trailing commas). */
+function readConfig(file: string): { extends?: unknown; compilerOptions?: unknown } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined; // No such file: Bun goes on without it.
+  }
+  try {
+    const parsed = Bun.JSONC.parse(text);
+    return parsed && typeof parsed === "object" ? (parsed as { extends?: unknown; compilerOptions?: unknown }) : undefined;
+  } catch {
+    return undefined; // Bun runs with its defaults when the file does not parse.
+  }
+}
+
+/** The compiler options of `file`, its `extends` chain merged under its own. */
+export function compilerOptionsOf(file: string, seen = new Set<string>()): CompilerOptions | undefined {
+  if (seen.has(file)) return undefined; // A cycle of extends: stop where it loops.
+  seen.add(file);
+  const config = readConfig(file);
+  if (!config) return undefined;
+  const own = config.compilerOptions && typeof config.compilerOptions === "object" ? (config.compilerOptions as CompilerOptions) : {};
+  const base = typeof config.extends === "string" ? compilerOptionsOf(resolve(dirname(file), config.extends), seen) : undefined;
+  return { ...base, ...own };
+}
+
+/** The compiler options Bun applies when run from `cwd`, or undefined when it has none. */
+export function projectCompilerOptions(cwd = process.cwd()): CompilerOptions | undefined {
+  return compilerOptionsOf(resolve(cwd, "tsconfig.json")) ?? compilerOptionsOf(resolve(cwd, "jsconfig.json"));
+}

@@ -1,0 +1,47 @@
+/**
+ * Setups real Bun apps have, through the real CLI: the project's tsconfig (JSX runtime,
+ * decorators), Bun plugins, file-system routers, workspaces and Bun's own env files.
+ */
+import { describe, expect, test } from "bun:test";
+import { scenarios, counter, runCounts, reloadLines } from "./support/scenario.ts";
+
+const { start } = scenarios();
+
+describe("the project's tsconfig", () => {
+  test("Hono JSX pages reload, decorator metadata edits apply, type-only imports are not edges", async () => {
+    const { fx, run } = start(
+      {
+        "tsconfig.base.json": `{\n  // as a Hono app with decorators sets it\n  "compilerOptions": { "jsx": "react-jsx", "jsxImportSource": "hono/jsx", "experimentalDecorators": true, "emitDecoratorMetadata": true, },\n}\n`,
+        "tsconfig.json": `{ "extends": "./tsconfig.base.json" }\n`,
+        // Imported by page.tsx only as a type: Bun never runs it.
+        "models.ts": counter("models") + `export class Model { id = 1; }\n`,
+        "page.tsx": `import { Model } from "./models.ts";\nexport const Page = (p: { m?: Model }) => <h1>Page one</h1>;\n`,
+        "entity.ts":
+          `const types: Record<string, string> = {};\n` +
+          `(Reflect as any).metadata = (k: string, v: any) => (_t: unknown, key: string) => { if (k === "design:type") types[key] = v.name; };\n` +
+          `const Field = (): PropertyDecorator => () => {};\n` +
+          `export class Entity { @Field() title!: string; }\nexport const titleType = () => types.title;\n`,
+        "main.tsx":
+          `import { Hono } from "hono";\nimport { Page } from "./page.tsx";\nimport { titleType } from "./entity.ts";\n` +
+          `const app = new Hono();\napp.get("/", (c) => c.html(<Page />));\n` +
+          `app.get("/type", (c) => c.text(titleType() + " " + ${runCounts}));\nexport default app;\n`,
+      },
+      ["main.tsx"],
+      { HMR_RUN_KEYS: "1" },
+    );
+    await run.until("<h1>Page one</h1>");
+    let m = run.mark();
+    fx.edit("page.tsx", "Page one", "Page two");
+    await run.until("<h1>Page two</h1>");
+    // page.tsx and main.tsx: models.ts is not part of what runs.
+    expect(reloadLines(await run.reloaded(m))[0]).toMatch(/page\.tsx → 2 modules re-ran/);
+    // Only the emitted metadata changes: not a no-op save.
+    fx.edit("entity.ts", "title!: string", "title!: number");
+    await run.until((b) => b.startsWith("Number "), "/type");
+    m = run.mark();
+    run.proc.stdin.write("r\n");
+    await run.proc.stdin.flush();
+    await run.reloaded(m);
+    expect(await run.get("/type")).toBe("Number undefined");
+  });
+});
