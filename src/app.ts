@@ -17,7 +17,7 @@ import { trackProcessListeners } from "./loader/listeners.ts";
 import { namespaceOf } from "./loader/registry.ts";
 import { reload, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
-import { servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
+import { declaresExport, servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
 import { parentDir } from "./paths.ts";
 
@@ -117,6 +117,7 @@ export class App {
       return owner ? relative(process.cwd(), owner) : "(app)";
     });
     this.guardProcess();
+    this.host.entryExports = declaresExport(this.o.entry, this.o.exportName ?? "default");
     this.graph.add(this.o.entry);
     await this.changed([this.o.entry], true);
     this.host.announce = true;
@@ -190,6 +191,9 @@ export class App {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
       res = await reload(this.world, { files, force, initial: !this.loaded });
+      // A server that could not bind or take over leaves the old one serving: not a success.
+      const [failed] = this.host.takeFailures();
+      if (res.kind === "ok" && failed) res = { kind: "error", files: res.files, error: failed, ms: res.ms };
       if (res.kind === "ok") {
         const reran = new Set(res.executed.map((p) => relative(process.cwd(), p)));
         this.host.endReload((key) => reran.has(key));
@@ -266,8 +270,9 @@ export class App {
         `${relative(process.cwd(), this.o.entry)} has no export "${exportName}"; it exports: ${have.length ? have.join(", ") : "nothing"}`,
       );
     }
-    if (this.host.hasOwnServers() && !exportName) return;
     const value = ns[name];
+    // An app that starts its own servers and exports one of them (or nothing servable) is served already.
+    if (!exportName && this.host.hasOwnServers() && (!servableOf(value) || this.host.serves(value))) return;
     const servable = servableOf(value);
     if (!servable) {
       if (exportName) throw new EntryError(`export "${exportName}" is not servable: expected ${SERVABLE_SHAPES}`);

@@ -5,6 +5,10 @@
  */
 import type { Server } from "bun";
 import { exposureWarning } from "./exposure.ts";
+import { NodeServers, type Place } from "./node-http.ts";
+import { ServeError } from "./serve-error.ts";
+
+export { ServeError };
 
 /** Where to serve when the app does not say, and what the user asked for explicitly. */
 export interface ServeDefaults {
@@ -46,20 +50,77 @@ export class Host {
   transformsStatic: (res: Response) => boolean = () => true;
   /** Extra routes of hmr-run's own (browser refresh), merged under the user's. */
   ownRoutes: Record<string, (req: Request) => Response | Promise<Response>> = {};
+  /** node:http and node:https servers (Express, Fastify, Koa, `ws`). */
+  readonly node: NodeServers;
+  /** The entry exports something to serve: the command line's address is for it alone. */
+  entryExports = false;
+  /** The server the command line's --host/--port/--unix apply to, when the entry exports none. */
+  private primaryKey: string | undefined;
+  /** Servers that could not bind or take over during the current reload. */
+  private failures: ServeError[] = [];
+  private keyOf: () => string = () => "(app)";
 
   constructor(
     private defaults: ServeDefaults,
     private log: { info(msg: string): void; warn?(msg: string): void; error(msg: string, err?: unknown): void },
-  ) {}
+  ) {
+    this.node = new NodeServers({
+      keyFor: () => this.nextKey(),
+      place: (want, key) => this.place(want, key),
+      generation: () => this.generation,
+      failed: (err) => {
+        this.failures.push(err);
+        if (this.announce && !this.reloading) this.log.error(err.message);
+      },
+      info: (m) => this.log.info(m),
+      announce: () => this.announce,
+      bound: (bun) => this.warnIfExposed(bun.hostname, bun.port, bun.url?.protocol === "unix:"),
+    });
+  }
 
-  /** Replaces `Bun.serve` so the app's own calls land here; `keyOf` names the calling place. */
+  /** Replaces `Bun.serve` and node:http's listen so the app's own calls land here; `keyOf` names the calling place. */
   intercept(keyOf: () => string): void {
+    this.keyOf = keyOf;
+    this.node.install();
     (Bun as any).serve = (options: Options) => {
-      const base = this.forcedKey ?? keyOf();
-      const n = (this.calls.get(base) ?? 0) + 1;
-      this.calls.set(base, n);
-      return this.serve(options ?? {}, n === 1 ? base : `${base}#${n}`);
+      // node:http calls Bun.serve inside listen(), and checks that it got a real server back.
+      if (NodeServers.isInternal(options)) return this.node.serveInternal(this.realServe as (o: unknown) => Server<any>, options);
+      return this.serve(options ?? {}, this.nextKey());
     };
+  }
+
+  /** The key of the calling place: its module, and how many servers it asked for in this reload. */
+  private nextKey(): string {
+    const base = this.forcedKey ?? this.keyOf();
+    const n = (this.calls.get(base) ?? 0) + 1;
+    this.calls.set(base, n);
+    return n === 1 ? base : `${base}#${n}`;
+  }
+
+  /** Is `key` the server --host/--port/--unix are for: the entry's export, or the app's first server? */
+  private isPrimary(key: string): boolean {
+    if (key === "entry") return true;
+    if (this.entryExports) return false;
+    this.primaryKey ??= key;
+    return this.primaryKey === key;
+  }
+
+  /** Where a node server asking for `want` listens: the command line wins for the primary one. */
+  private place(want: Place, key: string): Place {
+    const d = this.defaults;
+    const out: Place = { ...want };
+    if (this.isPrimary(key)) {
+      const o = this.withDefaults({ ...want, port: want.unix ? undefined : want.port }, key, true);
+      return o.unix ? { unix: o.unix } : { port: o.port, hostname: o.hostname };
+    }
+    if (!out.unix) out.hostname ??= d.hostname;
+    return out;
+  }
+
+  private reloading = false;
+  /** The servers that failed since the last call: a reload that asked for them failed. */
+  takeFailures(): ServeError[] {
+    return this.failures.splice(0);
   }
 
   private forcedKey: string | undefined;
@@ -73,20 +134,32 @@ export class Host {
     }
   }
 
+  /** Is `value` (an exported server, app or options object) already served by a server the app started? */
+  serves(value: unknown): boolean {
+    if (!value || (typeof value !== "object" && typeof value !== "function")) return false;
+    const v = value as Record<string, unknown>;
+    if (this.handedOut.has(v) || (v.server && typeof v.server === "object" && this.handedOut.has(v.server))) return true;
+    for (const slot of this.slots.values()) if ((slot.server as unknown) === v || (v.fetch && slot.user.fetch === v.fetch)) return true;
+    return false;
+  }
+
+  /** Server views given to the app, to recognise one it exports. */
+  private handedOut = new WeakSet<object>();
+
   /** Is a server filed under `key` running? */
   has(key: string): boolean {
-    return this.slots.has(key);
+    return this.slots.has(key) || this.node.has(key);
   }
 
   /** The app started servers of its own (Bun.serve, .listen()) rather than exporting a handler. */
   hasOwnServers(): boolean {
     for (const key of this.slots.keys()) if (key !== "entry") return true;
-    return false;
+    return this.node.keys().some((k) => k !== "entry");
   }
 
   /** Serves `options` under `key`: binds on first use, swaps handlers afterwards. */
   serve(options: Options, key: string): Server<any> {
-    const opts = this.withDefaults(options, key);
+    const opts = this.withDefaults(options, key, this.isPrimary(key));
     const bind = bindOf(opts);
     const slot = this.slots.get(key);
     if (slot && slot.bind === bind) {
@@ -121,13 +194,15 @@ export class Host {
 
   /** Every live server (for the banner and for tests). */
   servers(): Server<any>[] {
-    return [...this.slots.values()].map((s) => s.server);
+    return [...[...this.slots.values()].map((s) => s.server), ...this.node.servers()];
   }
 
   /** Starts tracking which servers a reload asks for again. */
   beginReload(): void {
     this.generation++;
     this.calls.clear();
+    this.failures = [];
+    this.reloading = true;
   }
 
   /**
@@ -135,10 +210,14 @@ export class Host {
    * started once a promise settles, after the module's top level: give it a second.
    */
   endReload(reran: (module: string) => boolean): void {
+    this.reloading = false;
     const gen = this.generation;
-    const suspects = [...this.slots].filter(([key, slot]) => slot.generation < gen && reran(key.replace(/#\d+$/, "")));
-    if (!suspects.length) return;
+    const owner = (key: string) => reran(key.replace(/#\d+$/, ""));
+    const suspects = [...this.slots].filter(([key, slot]) => slot.generation < gen && owner(key));
+    const nodeStale = this.node.stale(gen, owner);
+    if (!suspects.length && !nodeStale.length) return;
     const timer = setTimeout(() => {
+      for (const stop of nodeStale) stop();
       for (const [key, slot] of suspects) {
         if (this.slots.get(key) !== slot || slot.generation >= gen) continue;
         this.log.info(`${key} no longer starts a server: stopped ${slot.bind}`);
@@ -157,12 +236,21 @@ export class Host {
   async stopAll(): Promise<void> {
     const all = [...this.slots.values()];
     this.slots.clear();
-    await Promise.all(all.map((s) => s.server.stop(true)));
+    await Promise.all([...all.map((s) => s.server.stop(true)), this.node.stopAll()]);
   }
 
-  private withDefaults(options: Options, key: string): Options {
+  /** Fills in the app's missing address; for the primary server the command line's flags win. */
+  private withDefaults(options: Options, key: string, primary: boolean): Options {
     const d = this.defaults;
     const out: Options = { ...options };
+    if (!primary) {
+      if (out.unix === undefined) {
+        if (out.port === undefined && !d.explicit.port) out.port = d.port;
+        out.hostname ??= d.hostname;
+      }
+      if (d.tls && out.tls === undefined) out.tls = d.tls;
+      return out;
+    }
     const say = (what: string, theirs: unknown, ours: unknown) =>
       this.log.info(`${key} asks for ${what} ${theirs}; serving on ${ours} as given on the command line`);
     if (d.explicit.unix || (out.unix === undefined && d.unix)) {
@@ -215,10 +303,14 @@ export class Host {
     slot.proxy = this.proxy(slot);
     this.slots.set(key, slot);
     // Once per address: a reload that moves the server to another exposed address says it again.
-    const warning = user.unix === undefined ? exposureWarning(String(slot.server.hostname ?? user.hostname), slot.server.port ?? user.port, !!this.transform) : undefined;
-    if (warning) this.log.warn ? this.log.warn(warning) : this.log.info(warning);
+    this.warnIfExposed(slot.server.hostname ?? user.hostname, slot.server.port ?? user.port, user.unix !== undefined);
     if (this.announce) this.log.info(`${key} started a server: ${slot.server.url?.href ?? bind}`);
     return slot;
+  }
+
+  private warnIfExposed(hostname: unknown, port: unknown, unix: boolean): void {
+    const warning = unix ? undefined : exposureWarning(String(hostname), port as number, !!this.transform);
+    if (warning) this.log.warn ? this.log.warn(warning) : this.log.info(warning);
   }
 
   private swap(slot: Slot): void {
@@ -282,23 +374,8 @@ export class Host {
         return typeof v === "function" ? v.bind(target) : v;
       },
     });
+    this.handedOut.add(view);
     return view;
-  }
-}
-
-/** The server could not bind: the port is taken, the host is not local, the socket path is not writable. */
-export class ServeError extends Error {
-  override name = "ServeError";
-  static from(err: unknown, bind: string): ServeError {
-    const e = err as { code?: string; message?: string };
-    const [host, port] = bind.startsWith("unix:") ? [bind, ""] : [bind.slice(0, bind.lastIndexOf(":")), bind.slice(bind.lastIndexOf(":") + 1)];
-    const why =
-      e.code === "EADDRINUSE" && bind.startsWith("unix:") ? `${bind.slice(5)} is already there (a live socket or another file); remove it or choose another --unix path`
-      : e.code === "EADDRINUSE" ? `port ${port} is already in use (try --port ${Number(port) + 1})`
-      : e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND" ? `cannot bind host ${host}: not an address of this machine`
-      : e.code === "EACCES" ? `permission denied binding ${bind}`
-      : `cannot listen on ${bind}: ${e.message ?? String(err)}`;
-    return new ServeError(why);
   }
 }
 

@@ -3,6 +3,20 @@
  * an app object with `.fetch` (Hono, Elysia), or a bare `(req) => Response`.
  */
 
+import { readFileSync } from "node:fs";
+import { loaderFor } from "../loader/scan.ts";
+
+/** Does the module at `path` declare export `name` (read statically, before it runs)? */
+export function declaresExport(path: string, name: string): boolean {
+  try {
+    const loader = loaderFor(path);
+    if (!loader) return false;
+    return new Bun.Transpiler({ loader }).scan(readFileSync(path, "utf8")).exports.includes(name);
+  } catch {
+    return false; // Unreadable or broken: the load reports it; assume no export meanwhile.
+  }
+}
+
 /** The shapes an entry's export may take, for error messages. */
 export const SERVABLE_SHAPES =
   "an object with fetch() or routes (Bun.serve options), an app with .fetch (Elysia, Hono), or a (request) => Response function";

@@ -1,0 +1,160 @@
+/**
+ * Servers other than the entry's export, through the real CLI: node:http frameworks from
+ * npm (Express 4 and 5, Fastify, Koa), the `ws` package next to a default export.
+ */
+import { describe, expect, test } from "bun:test";
+import { freePort, type Run } from "./support/fixture.ts";
+import { scenarios } from "./support/scenario.ts";
+
+const { start } = scenarios();
+
+/** Polls `url` over keep-alive connections until `stop()`; counts failed requests. */
+function keepAliveClients(url: string, n = 4) {
+  let stop = false;
+  let failures = 0;
+  let ok = 0;
+  const errors: string[] = [];
+  const loop = async () => {
+    while (!stop) {
+      try {
+        const r = await fetch(url, { keepalive: true });
+        await r.text();
+        if (r.status === 200) ok++;
+        else (failures++, errors.push(`status ${r.status}`));
+      } catch (err) {
+        failures++;
+        errors.push((err as Error).message);
+      }
+    }
+  };
+  const loops = Array.from({ length: n }, loop);
+  return {
+    async stop() {
+      stop = true;
+      await Promise.all(loops);
+      return { failures, ok, errors };
+    },
+  };
+}
+
+/** Edits `greet.ts` (a shared helper) and `main.ts` (the route) in turn while clients poll. */
+async function editsWhilePolling(fx: { write(n: string, t: string): void; edit(n: string, a: string | RegExp, b: string): void }, run: Run) {
+  const clients = keepAliveClients(run.url);
+  for (let i = 1; i <= 4; i++) {
+    fx.write("greet.ts", `export const greet = () => "hello ${i}";\n`);
+    await run.until(`hello ${i}`);
+  }
+  fx.edit("main.ts", "greet()", `"route: " + greet()`);
+  await run.until("route: hello 4");
+  const { failures, ok, errors } = await clients.stop();
+  expect(errors).toEqual([]);
+  expect(failures).toBe(0);
+  expect(ok).toBeGreaterThan(10);
+  expect(run.out).toContain("[success]");
+  expect(run.out).not.toMatch(/\[error\]|uncaught|bun\.Server/);
+}
+
+const express = (pkg: string) => ({
+  "greet.ts": `export const greet = () => "hello 0";\n`,
+  "main.ts": `import express from "${pkg}";
+import { greet } from "./greet.ts";
+const g = globalThis as any;
+const app = express();
+app.get("/", (_req: any, res: any) => { res.send(greet()); });
+const server = app.listen(3000, () => { g.listened = (g.listened ?? 0) + 1; });
+server.on("listening", () => { g.events = (g.events ?? 0) + 1; });
+app.get("/info", (_req: any, res: any) => {
+  res.json({ port: (server.address() as any).port, listening: server.listening, listened: g.listened, events: g.events });
+});
+`,
+});
+
+describe("node:http frameworks from npm", () => {
+  for (const [name, pkg] of [["Express 5", "express"], ["Express 4", "express4"]] as const) {
+    test(`${name}: route and helper edits take over the socket, keep-alive clients see no failure`, async () => {
+      const { fx, run } = start(express(pkg));
+      await run.until("hello 0");
+      await editsWhilePolling(fx, run);
+      // Every run of main.ts got its listen callback and 'listening' event; address() answers.
+      const info = JSON.parse(await run.get("/info"));
+      expect(info).toEqual({ port: run.port, listening: true, listened: 6, events: 6 });
+    });
+  }
+
+  test("Fastify 5: await app.listen() in the entry, edits served", async () => {
+    const { fx, run } = start({
+      "greet.ts": `export const greet = () => "hello 0";\n`,
+      "main.ts": `import Fastify from "fastify";
+import { greet } from "./greet.ts";
+const app = Fastify();
+app.get("/", async () => greet());
+await app.listen({ port: 3000 });
+`,
+    });
+    await run.until("hello 0");
+    await editsWhilePolling(fx, run);
+  });
+
+  test("Koa 3: server.close() in a dispose hook frees the port for the next run", async () => {
+    const { fx, run } = start({
+      "greet.ts": `export const greet = () => "hello 0";\n`,
+      "main.ts": `import Koa from "koa";
+import { greet } from "./greet.ts";
+const app = new Koa();
+app.use((ctx) => { ctx.body = greet(); });
+const server = app.listen(3000);
+import.meta.hot?.dispose(() => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
+`,
+    });
+    await run.until("hello 0");
+    for (let i = 1; i <= 3; i++) {
+      fx.write("greet.ts", `export const greet = () => "hello ${i}";\n`);
+      await run.until(`hello ${i}`);
+    }
+    expect(run.out).not.toMatch(/\[error\]|in use/);
+  });
+});
+
+describe("several servers in one app", () => {
+  test("a ws side server keeps its port, the default export gets --port; a taken port fails the reload", async () => {
+    const wsPort = freePort();
+    const { fx, run } = start({
+      "reply.ts": `export const reply = (m: string) => "a:" + m;\n`,
+      "main.ts": `import { WebSocketServer } from "ws";
+import { reply } from "./reply.ts";
+const wss = new WebSocketServer({ port: ${wsPort} });
+wss.on("connection", (ws) => ws.on("message", (m) => ws.send(reply(String(m)))));
+export default { fetch: () => new Response(reply("http")) };
+`,
+    });
+    await run.until("a:http");
+    await run.output(`serving`);
+    expect(run.out).toContain(`:${run.port}/`);
+    expect(run.out).toContain(`:${wsPort}/`);
+    const ask = async (msg: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`);
+      const answer = new Promise<string>((resolve, reject) => {
+        ws.onmessage = (e) => resolve(String(e.data));
+        ws.onerror = () => reject(new Error("websocket failed"));
+      });
+      await new Promise((r) => (ws.onopen = r));
+      ws.send(msg);
+      const out = await answer;
+      ws.close();
+      return out;
+    };
+    expect(await ask("x")).toBe("a:x");
+    fx.write("reply.ts", `export const reply = (m: string) => "b:" + m;\n`);
+    await run.until("b:http");
+    expect(await ask("y")).toBe("b:y");
+
+    // The side server asks for a port that is taken: the reload fails, the old code serves.
+    const mark = run.mark();
+    fx.edit("main.ts", `port: ${wsPort}`, `port: ${run.port}, host: "127.0.0.1"`);
+    const line = await run.reloaded(mark);
+    expect(line).toContain("[error]");
+    expect(line).toContain(`port ${run.port} is already in use`);
+    expect(line).not.toContain("[success]");
+    expect(await ask("z")).toBe("b:z");
+  });
+});
