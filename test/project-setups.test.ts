@@ -45,3 +45,30 @@ describe("the project's tsconfig", () => {
     expect(await run.get("/type")).toBe("Number undefined");
   });
 });
+
+describe("Bun plugins", () => {
+  test("a bunfig.toml preload's virtual module is not missing; a file its loader reads is watched", async () => {
+    const { fx, run } = start({
+      "bunfig.toml": `preload = ["./plugins.ts"]\n`,
+      "plugins.ts":
+        `import { plugin } from "bun";\nplugin({\n  name: "app",\n  setup(build) {\n` +
+        `    build.module("virtual:config", () => ({ exports: { greeting: "hi" }, loader: "object" }));\n` +
+        `    build.onResolve({ filter: /\\.virtual$/ }, (args) => ({ path: args.path, namespace: "v" }));\n` +
+        `    build.onLoad({ filter: /.*/, namespace: "v" }, () => ({ exports: { v: "virt" }, loader: "object" }));\n` +
+        `    build.onLoad({ filter: /\\.tpl$/ }, async (args) => ({ exports: { default: (await Bun.file(args.path).text()).trim() }, loader: "object" }));\n` +
+        `  },\n});\n`,
+      "page.tpl": "tpl one\n",
+      "routes.ts": `import { greeting } from "virtual:config";\nimport { v } from "./x.virtual";\nimport page from "./page.tpl";\nexport const text = () => [greeting, v, page, "r1"].join(" ");\n`,
+      "main.ts": `import { text } from "./routes.ts";\nexport default { fetch: () => new Response(text()) };\n`,
+    });
+    await run.until("hi virt tpl one r1");
+    fx.edit("routes.ts", "r1", "r2");
+    await run.until("hi virt tpl one r2");
+    fx.write("page.tpl", "tpl two\n");
+    await run.until("hi virt tpl two r2");
+    // What no plugin provides is still missing, before anything is disposed.
+    const m = run.mark();
+    fx.edit("routes.ts", `"virtual:config"`, `"virtual:nope"`);
+    await run.output("Cannot find module 'virtual:nope' imported from routes.ts", m);
+  });
+});

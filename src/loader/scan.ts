@@ -1,15 +1,14 @@
 /**
  * Reads a module's imports without running it: the module is transpiled as Bun will run
  * it (the project's tsconfig, `import.meta.hot` bound, unused and type-only imports
- * dropped), then the output's imports are resolved with `Bun.resolveSync`, the resolver
- * Bun itself uses (tsconfig `paths` included). Scanning the source instead would report
- * `react/jsx-dev-runtime` for any JSX whatever `jsxImportSource` says, and keep imports
- * Bun drops (DESIGN.md, "Learned from real apps").
+ * dropped), then the output's imports are resolved as Bun resolves them (resolve.ts).
+ * Scanning the source instead would report `react/jsx-dev-runtime` for any JSX whatever
+ * `jsxImportSource` says, and keep imports Bun drops (DESIGN.md, "Learned from real apps").
  */
-import { dirname } from "node:path";
 import type { EdgeKind } from "../graph.ts";
 import { inNodeModules, realOrAsIs } from "../paths.ts";
 import { rewriteHot } from "./rewrite.ts";
+import { resolveImport } from "./resolve.ts";
 import { projectCompilerOptions, type CompilerOptions } from "./tsconfig.ts";
 
 export type Loader = "ts" | "tsx" | "js" | "jsx";
@@ -65,19 +64,19 @@ const outputScanner = new Bun.Transpiler({ loader: "js", target: "bun" });
  * `transform()` output when the caller has it already. Throws on a syntax error.
  */
 export function scanModule(path: string, source: string, code = transform(path, source)): Scanned {
-  const dir = dirname(path);
   const deps: Array<[string, EdgeKind]> = [];
   const missing: string[] = [];
   for (const imp of outputScanner.scanImports(code)) {
     const spec = imp.path;
     if (BUILTIN.test(spec)) continue;
-    let resolved: string;
-    try {
-      resolved = Bun.resolveSync(spec, dir);
-    } catch {
+    const found = resolveImport(spec, path);
+    if (!found) {
       if (!isBuiltin(spec)) missing.push(spec);
       continue;
     }
+    // Provided by a runtime plugin (a virtual module): nothing on disk to watch.
+    if (!("file" in found)) continue;
+    let resolved = found.file;
     if (inNodeModules(resolved)) resolved = realOrAsIs(resolved);
     const q = resolved.indexOf("?");
     if (q >= 0) resolved = resolved.slice(0, q);
