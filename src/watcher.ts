@@ -59,7 +59,7 @@ export class Watcher {
     // by renaming a temp file over one would end a watch on the file itself after one save.
     const byDir = new Map<string, Set<string>>();
     for (const file of [...this.o.extra, ...this.scope.include.filter(isFile)]) {
-      if (this.scope.include.some((d) => isUnder(file, d))) continue;
+      if (this.scope.include.some((d) => d !== file && isUnder(file, d))) continue;
       const dir = dirname(file);
       if (!byDir.has(dir)) byDir.set(dir, new Set());
       byDir.get(dir)!.add(basename(file));
