@@ -31,6 +31,8 @@ export interface AppOptions {
   scope: Scope;
   serve: ServeDefaults;
   log: ConsolaInstance;
+  /** True when the app serves through something hmr-run does not host (an MCP server on stdio). */
+  servesElsewhere?: () => boolean;
   /** Called before each reload that will run something (--clear). */
   beforeReload?: () => void;
   /** Dispose hooks that take longer are reported and left behind (ms). */
@@ -279,7 +281,8 @@ export class App {
       if (this.host.has("entry")) {
         throw new EntryError(`${rel(this.o.entry)} no longer exports a servable ${name} export (keeping the previous handler): expected ${SERVABLE_SHAPES}`);
       }
-      if (!this.script && this.host.servers().length === 0) this.o.log.info("the entry serves nothing: running it as a script");
+      const quiet = this.script || this.host.servers().length > 0 || this.o.servesElsewhere?.();
+      if (!quiet) this.o.log.info("the entry serves nothing: running it as a script");
       this.script = true;
       return;
     }

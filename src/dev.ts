@@ -14,6 +14,8 @@ import { Watcher } from "./watcher.ts";
 import { ServeError } from "./server/host.ts";
 import type { RunOptions } from "./options.ts";
 import { UsageError } from "./options.ts";
+import { installMcpStdio } from "./mcp/stdio.ts";
+import type { StdioHub } from "./mcp/stdio-hub.ts";
 
 const rel = (p: string) => relative(process.cwd(), p) || ".";
 /** hmr-run's own sources, always excluded from the scope; not worth showing in the banner. */
@@ -36,6 +38,7 @@ export async function runDev(o: RunOptions): Promise<void> {
     scope,
     log,
     serve: { hostname: o.hostname, port: o.port, unix: o.unix, tls: o.tls, explicit: o.explicit },
+    servesElsewhere: () => mcp.connected,
     beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
   });
   if (o.refresh) {
@@ -67,6 +70,14 @@ export async function runDev(o: RunOptions): Promise<void> {
     watcher.close();
     await app.stop();
   });
+  const mcp = installMcpStdio({
+    settled: async () => {
+      await app.idle();
+      return app.lastError === undefined;
+    },
+    onEnd: () => shutdown("stdin"),
+    warn: (m) => log.warn(m),
+  });
   // Watch before the entry loads: a save made while it starts is not lost.
   watcher.start();
   // A server that cannot bind or an export that cannot be served ends the run with one
@@ -83,7 +94,7 @@ export async function runDev(o: RunOptions): Promise<void> {
     await app.stop();
     throw new UsageError((app.lastError as Error).message);
   }
-  banner(log, app, o, scope);
+  banner(log, app, o, scope, mcp);
 
   listenKeys(
     {
@@ -91,16 +102,18 @@ export async function runDev(o: RunOptions): Promise<void> {
         log.info("reloading the whole app (r)");
         void app.reloadAll();
       },
-      q: shutdown,
+      q: () => shutdown("q"),
     },
     () => log.info("keys: r + Enter reloads everything, q + Enter or Ctrl+C stops"),
   );
 }
 
 /** Where it serves, what it watches, and on which Bun: the first thing a user reads. */
-function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, scope: Scope) {
+function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, scope: Scope, mcp: StdioHub) {
   const urls = app.host.servers().map((s) => (s.url?.protocol === "unix:" ? `unix:${s.url.pathname}` : s.url?.href ?? `unix:${o.unix}`));
-  const where = urls.length ? `serving ${urls.join(", ")}` : app.loaded ? "running as a script (no server)" : "waiting for a fix";
+  const stdio = mcp.connected ? "an MCP server on stdio" : undefined;
+  const served = [...urls, ...(stdio ? [stdio] : [])];
+  const where = served.length ? `serving ${served.join(", ")}` : app.loaded ? "running as a script (no server)" : "waiting for a fix";
   const ex = scope.exclude.filter((e) => !e.startsWith(OWN_SRC));
   const event = {
     type: "start",
@@ -109,6 +122,7 @@ function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, s
     entry: o.entry,
     export: o.exportName,
     urls,
+    mcpStdio: mcp.connected,
     loaded: app.loaded,
     watching: scope.include,
     excluding: ex,
@@ -127,7 +141,7 @@ function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, s
 }
 
 /** First SIGINT/SIGTERM: dispose hooks run, servers stop, exit 0. A second one exits at once. */
-function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<void>): () => void {
+function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<void>): (why: string) => void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) {
@@ -135,13 +149,14 @@ function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<voi
       process.exit(130);
     }
     stopping = true;
-    log.info({ message: "shutting down (Ctrl+C again to force)", event: { type: "stop", signal } });
+    const message = signal === "stdin" ? "stdin closed (the MCP client disconnected): shutting down" : "shutting down (Ctrl+C again to force)";
+    log.info({ message, event: { type: "stop", signal } });
     stop()
       .catch((err) => log.error("shutdown failed", err))
       .finally(() => process.exit(0));
   };
   process.on("SIGINT", () => handler("SIGINT"));
   process.on("SIGTERM", () => handler("SIGTERM"));
-  return () => handler("q");
+  return handler;
 }
 

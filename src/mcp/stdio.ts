@@ -1,0 +1,92 @@
+/**
+ * MCP stdio servers under hmr-run: the SDK's `StdioServerTransport` is patched as Bun
+ * loads it, so a transport on the process's own stdin/stdout becomes a link of one
+ * `StdioHub` that owns stdin for the whole run. The app's code stays what it is under
+ * plain `bun`; only the transport's start, close and send change hands.
+ */
+import { StdioHub, type Link, type Message } from "./stdio-hub.ts";
+
+/** Where the patched SDK module hands its class to hmr-run. */
+const HOOK = Symbol.for("hmr-run.mcp.stdio");
+/** The SDK's stdio server transport, ESM build; the CommonJS build is not patched. */
+const SDK_STDIO = /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]stdio\.js$/;
+
+export interface McpStdioOptions {
+  /** Resolves once the running reload (if any) is done: `true` when its new code is served. */
+  settled(): Promise<boolean>;
+  /** The client closed stdin: the session is over. */
+  onEnd(): void;
+  warn(message: string): void;
+}
+
+type Transport = Link & { _stdin?: unknown; _stdout?: unknown; start(): Promise<void>; close(): Promise<void>; send(m: Message, o?: unknown): Promise<void> };
+
+/** Patches the SDK's transport when the app loads it; returns the hub (idle until a server connects). */
+export function installMcpStdio(o: McpStdioOptions): StdioHub {
+  const hub = new StdioHub({
+    settled: o.settled,
+    write: (line) => new Promise((resolve) => (process.stdout.write(line) ? resolve() : process.stdout.once("drain", resolve))),
+  });
+  const linked = new WeakSet<object>();
+  let reading = false;
+  const read = () => {
+    if (reading) return;
+    reading = true;
+    let buffer = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, "");
+        buffer = buffer.slice(nl + 1);
+        if (!line.trim()) continue;
+        let message: Message;
+        try {
+          message = JSON.parse(line);
+        } catch {
+          o.warn(`MCP stdio: ignored a line that is not JSON: ${line.slice(0, 80)}`);
+          continue;
+        }
+        hub.receive(message);
+      }
+    });
+    process.stdin.on("end", () => {
+      hub.end();
+      o.onEnd();
+    });
+  };
+
+  (globalThis as Record<symbol, unknown>)[HOOK] = (cls: { prototype: Transport }) => {
+    const proto = cls.prototype;
+    const { start, close, send } = proto;
+    // Only a transport on this process's own stdio joins the hub; one on other streams
+    // (a test's pipes, a child process) keeps the SDK's behaviour.
+    const ours = (t: Transport) => (t._stdin === undefined || t._stdin === process.stdin) && (t._stdout === undefined || t._stdout === process.stdout);
+    proto.start = async function (this: Transport) {
+      if (!ours(this)) return start.call(this);
+      linked.add(this);
+      read();
+      await hub.attach(this);
+    };
+    proto.close = async function (this: Transport) {
+      if (!linked.has(this)) return close.call(this);
+      hub.detach(this);
+      this.onclose?.();
+    };
+    proto.send = function (this: Transport, m: Message, opts?: unknown) {
+      return linked.has(this) ? hub.send(this, m) : send.call(this, m, opts);
+    };
+  };
+
+  Bun.plugin({
+    name: "hmr-run:mcp-stdio",
+    setup(build) {
+      build.onLoad({ filter: SDK_STDIO }, async (args) => ({
+        contents: (await Bun.file(args.path).text()) + `\n;globalThis[Symbol.for("hmr-run.mcp.stdio")]?.(StdioServerTransport);\n`,
+        loader: "js",
+      }));
+    },
+  });
+  return hub;
+}
