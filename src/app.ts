@@ -14,8 +14,10 @@ import { loaderFor, scanModule } from "./loader/scan.ts";
 import { SaveCheck } from "./save-check.ts";
 import { trackReads } from "./loader/reads.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
-import { namespaceOf } from "./loader/registry.ts";
-import { reload, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
+import { evict, load, namespaceOf, pin } from "./loader/registry.ts";
+import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
+import { errorOf } from "./reload/result.ts";
+import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { declaresExport, servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
@@ -59,6 +61,8 @@ export class App {
   private servingEntry: string | undefined;
   private queue = new Set<string>();
   private force = false;
+  /** Why the queued forced reload runs every module, for the log line. */
+  private fullReason: string | undefined;
   private running: Promise<void> | undefined;
   private readonly saves: SaveCheck;
   /** Resolves when the app has no reload running or queued (tests wait on it). */
@@ -77,7 +81,7 @@ export class App {
       sources: this.sources,
       entry: o.entry,
       loaded: () => this.loaded,
-      lookAgain: (f) => setTimeout(() => void this.changed([f]), 30),
+      lookAgain: (f) => own.setTimeout(() => void this.changed([f]), 30),
     });
     this.hot = new Registry((p) => this.sources.has(p), {
       resolve: (spec, from) => Bun.resolveSync(spec, parentDir(from)),
@@ -126,24 +130,31 @@ export class App {
   }
 
   /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
-  changed(files: Iterable<string>, force = false): Promise<void> {
+  changed(files: Iterable<string>, force = false, full?: string): Promise<void> {
     // A late timer (a file seen empty mid-save, an invalidation) must not reload a stopped app.
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped) return own.Promise.resolve();
     for (const f of files) this.queue.add(f);
     if (force) this.force = true;
-    this.running ??= this.drain();
-    return this.running;
+    if (full) this.fullReason = full;
+    // Assigned before draining starts: an empty queue drains synchronously, and its
+    // `finally` must see (and clear) this promise, or every later save waits on it forever.
+    if (this.running) return this.running;
+    let done!: () => void;
+    const running = new own.Promise<void>((r) => (done = r));
+    this.running = running;
+    void this.drain().then(done, done);
+    return running;
   }
 
-  /** Reloads every module of the app (the `r` key, an edited env file). */
-  reloadAll(): Promise<void> {
-    return this.changed([...this.graph.paths()].filter(this.isCode), true);
+  /** Reloads every module of the app (the `r` key, an edited env file); `why` is shown in the log. */
+  reloadAll(why = "a full reload was asked for"): Promise<void> {
+    return this.changed([...this.graph.paths()].filter(this.isCode), true, why);
   }
 
   /** A promise that resolves once no reload is running or queued. */
   idle(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+    if (!this.running) return own.Promise.resolve();
+    return new own.Promise((r) => this.idleWaiters.push(r));
   }
 
   async stop(): Promise<void> {
@@ -160,10 +171,12 @@ export class App {
       while (this.queue.size) {
         const batch = new Set(this.queue);
         const force = this.force;
+        const full = this.fullReason;
         this.queue.clear();
         this.force = false;
+        this.fullReason = undefined;
         try {
-          await this.reloadNow(batch, force);
+          await this.reloadNow(batch, force, full);
         } catch (err) {
           // A bug of ours (or a value thrown that defies printing) must not wedge the queue.
           this.o.log.error(`hmr-run failed while reloading: ${safeString(err)}`);
@@ -175,7 +188,7 @@ export class App {
     }
   }
 
-  private async reloadNow(batch: Set<string>, force: boolean): Promise<void> {
+  private async reloadNow(batch: Set<string>, force: boolean, full: string | undefined): Promise<void> {
     const started = performance.now();
     const wasLoaded = this.loaded;
     let res: ReloadResult;
@@ -183,7 +196,7 @@ export class App {
     const files = force ? batch : this.saves.check(batch, relevant);
     if (force) for (const f of batch) relevant.add(f);
     if (files instanceof Error) {
-      res = { kind: "error", files: [...relevant], error: files, ms: performance.now() - started };
+      res = { kind: "failed", phase: "check", files: [...relevant], error: files, ms: performance.now() - started };
       if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
     } else if (files.size === 0) {
       // Files outside the graph (a log the app writes, an editor's temp file) are not news.
@@ -192,16 +205,17 @@ export class App {
     } else {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
-      res = await reload(this.world, { files, force, initial: !this.loaded });
+      res = (await reloadBoxed(this.world, { files, force, full, initial: !this.loaded })).value;
       // A server that could not bind or take over leaves the old one serving: not a success.
       const [failed] = this.host.takeFailures();
-      if (res.kind === "ok" && failed) res = { kind: "error", files: res.files, error: failed, ms: res.ms };
-      if (res.kind === "ok") {
-        const reran = new Set(res.executed.map((p) => relative(process.cwd(), p)));
+      if (res.kind === "ok" && failed) res = { kind: "failed", phase: "serve", files: res.files, error: failed, full: res.full, ms: res.ms };
+      const ran = res.kind === "ok" ? res.executed : res.kind === "rolled-back" ? res.restored : undefined;
+      if (ran) {
+        const reran = new Set(ran.map((p) => relative(process.cwd(), p)));
         this.host.endReload((key) => reran.has(key));
       }
     }
-    if (res.kind === "error") {
+    if (res.kind === "failed" || res.kind === "rolled-back") {
       this.saves.failed(relevant, res.error);
       this.lastError = res.error;
     } else if (res.kind === "ok") {
@@ -211,8 +225,8 @@ export class App {
       // The first load skips scanning to answer sooner; the graph is built right after.
       if (!wasLoaded) this.indexInBackground();
     }
-    if (!this.loaded && res.kind === "error" && batch.has(this.o.entry) && batch.size === 1) {
-      logError(this.o.log, "the app failed to start; waiting for a fix", res.error, this.isUserFile);
+    if (!this.loaded && res.kind === "failed" && batch.has(this.o.entry) && batch.size === 1) {
+      logError(this.o.log, "the app failed to start; waiting for a fix", errorOf(res), this.isUserFile);
     } else if (wasLoaded || res.kind !== "ok") {
       logResult(this.o.log, res, this.isUserFile);
     }
@@ -227,9 +241,8 @@ export class App {
    * flat across thousands of reloads instead of drifting up by tens of MB.
    */
   private collectSoon(): void {
-    clearTimeout(this.gcTimer);
-    this.gcTimer = setTimeout(() => Bun.gc(true), 1000);
-    this.gcTimer.unref();
+    own.clearTimeout(this.gcTimer);
+    this.gcTimer = backgroundTimer(() => Bun.gc(true), 1000);
   }
 
   private worldCache: ReloadWorld | undefined;
@@ -238,16 +251,18 @@ export class App {
       graph: this.graph,
       hot: this.hot,
       entry: this.o.entry,
+      modules: { evict, load, namespaceOf, pin },
+      sourceOf: (p: string) => this.sources.get(p),
       isCode: this.isCode,
       index: () => this.index(),
       loading: async <T>(fn: () => Promise<T>, path: string) => {
         this.loadingDepth++;
         // A top-level await that never settles holds every later reload: say so.
-        const slow = setTimeout(() => this.o.log.warn(`${rel(path)} has been loading for 5 s (a top-level await that never settles?); reloads wait for it`), 5000);
+        const slow = own.setTimeout(() => this.o.log.warn(`${rel(path)} has been loading for 5 s (a top-level await that never settles?); reloads wait for it`), 5000);
         try {
           return await fn();
         } finally {
-          clearTimeout(slow);
+          own.clearTimeout(slow);
           this.loadingDepth--;
         }
       },
@@ -355,10 +370,10 @@ export class App {
       for (const p of this.unscanned) {
         this.scan(p);
         this.unscanned.delete(p);
-        if (++n >= 50) return void setTimeout(step, 1);
+        if (++n >= 50) return void own.setTimeout(step, 1);
       }
     };
-    setTimeout(step, 1);
+    own.setTimeout(step, 1);
   }
 
   /** A stray rejection or exception in user code is reported; it never takes the dev server down. */
@@ -378,7 +393,7 @@ export class App {
       return;
     }
     this.o.log.info(`${rel(path)} invalidated itself${message ? `: ${message}` : ""}; re-running its importers`);
-    queueMicrotask(() => void this.changed(importers, true));
+    own.queueMicrotask(() => void this.changed(importers, true));
   }
 }
 

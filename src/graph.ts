@@ -136,6 +136,41 @@ export class ModuleGraph {
     return out;
   }
 
+  /**
+   * The order ES module evaluation runs the graph from `roots`: a module after its static
+   * imports, in the order it imports them, each once (post-order). Modules reached only
+   * through `import()` come after, from their importers. Within a cycle, the member
+   * reached first from outside runs last: that is the one to import to replay the cycle.
+   */
+  evaluationOrder(roots: Iterable<string>): Map<string, number> {
+    const order = new Map<string, number>();
+    const seen = new Set<string>();
+    const later: string[] = [];
+    const visit = (root: string) => {
+      if (seen.has(root) || !this.nodes.has(root)) return;
+      seen.add(root);
+      // Iterative: deep import chains must not overflow the JS stack.
+      const work: Array<[string, string[]]> = [[root, this.deps(root, "static").reverse()]];
+      later.push(...this.deps(root, "dynamic"));
+      while (work.length) {
+        const top = work[work.length - 1]!;
+        const next = top[1].pop();
+        if (next === undefined) {
+          work.pop();
+          order.set(top[0], order.size);
+        } else if (!seen.has(next) && this.nodes.has(next)) {
+          seen.add(next);
+          later.push(...this.deps(next, "dynamic"));
+          work.push([next, this.deps(next, "static").reverse()]);
+        }
+      }
+    };
+    for (const r of roots) visit(r);
+    for (let i = 0; i < later.length; i++) visit(later[i]!);
+    for (const p of this.nodes.keys()) visit(p);
+    return order;
+  }
+
   /** A shortest static import chain from `from` up to its importer `to` (for "why did this re-run"). */
   chain(from: string, to: string): string[] {
     const prev = new Map<string, string>([[from, from]]);

@@ -74,35 +74,65 @@ export function muteErrors(log: ConsolaInstance, drop: (cause: unknown) => boole
   return () => log.setReporters(reporters);
 }
 
-/** One line per reload: what changed, how many modules ran, how long it took. */
+/** One line per reload: what changed, what ran or why nothing new is served, how long it took. */
 export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (f: string) => boolean): void {
   const files = res.files.map(rel).join(", ");
-  if (res.kind === "skipped") {
-    log.debug({ message: `${files}: ${res.reason}`, event: { type: "skip", files: res.files, reason: res.reason } });
-    return;
+  switch (res.kind) {
+    case "skipped":
+      log.debug({ message: `${files}: ${res.reason}`, event: { type: "skip", files: res.files, reason: res.reason } });
+      return;
+    case "failed": {
+      const full = res.full ? ` (${res.full})` : "";
+      const fields = { type: "reload", ok: false, outcome: res.kind, phase: res.phase, files: res.files, full: res.full, ms: round(res.ms) };
+      if (res.phase === "check") {
+        logError(log, `reload failed after ${files} changed; nothing was disposed, the previous code keeps running`, res.error, isUserFile, fields);
+        return;
+      }
+      logError(log, `reload failed after ${files} changed (${res.phase})${full}`, res.error, isUserFile, fields);
+      if (res.rollbackError !== undefined) {
+        logError(log, "bringing back the previous code failed too; the app may be half-updated until the next save", res.rollbackError, isUserFile);
+      }
+      return;
+    }
+    case "rolled-back": {
+      const full = res.full ? ` (${res.full})` : "";
+      const n = res.restored.length;
+      const fields = { type: "reload", ok: false, outcome: res.kind, phase: res.phase, files: res.files, restored: res.restored, full: res.full, ms: round(res.ms) };
+      const title = `reload failed after ${files} changed${full}; rolled back: the previous code of ${n} module${n === 1 ? "" : "s"} runs and serves again`;
+      logError(log, title, res.error, isUserFile, fields);
+      return;
+    }
+    case "ok": {
+      const n = res.executed.length;
+      const full = res.full ? ` (full reload: ${res.full})` : "";
+      const event = {
+        type: "reload", ok: true, outcome: res.kind, files: res.files, executed: res.executed, evicted: res.evicted,
+        stoppedAt: res.stoppedAt, full: res.full, ms: round(res.ms),
+      };
+      if (n === 0 && res.evicted.length) {
+        // Only import() reaches these modules: nothing runs now, the next import() loads them fresh.
+        log.success({ message: `${files} → evicted in ${res.ms.toFixed(1)} ms; the next import() loads the new code${full}`, event });
+        return;
+      }
+      const stop = res.stoppedAt.length ? `, stopped at ${res.stoppedAt.map(rel).join(", ")} (exports unchanged)` : "";
+      log.success({ message: `${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}${full}`, event });
+      for (const p of res.executed) {
+        const why = res.because.get(p);
+        const because = why && why !== p ? why : undefined;
+        const message = `  ${rel(p)}${because ? ` re-ran because it imports ${rel(because)}` : " changed"}`;
+        log.debug({ message, event: { type: "ran", module: p, because } });
+      }
+      const lazy = res.evicted.filter((p) => !res.executed.includes(p));
+      if (lazy.length) log.debug({ message: `  evicted (next import() loads them fresh): ${lazy.map(rel).join(", ")}`, event: { type: "evicted", modules: lazy } });
+      return;
+    }
+    default:
+      return unreachable(res);
   }
-  if (res.kind === "error") {
-    const fields = { type: "reload", ok: false, files: res.files, ms: round(res.ms) };
-    logError(log, `reload failed after ${files} changed; the previous code keeps running`, res.error, isUserFile, fields);
-    return;
-  }
-  const n = res.executed.length;
-  const event = { type: "reload", ok: true, files: res.files, executed: res.executed, evicted: res.evicted, stoppedAt: res.stoppedAt, ms: round(res.ms) };
-  if (n === 0 && res.evicted.length) {
-    // Only import() reaches these modules: nothing runs now, the next import() loads them fresh.
-    log.success({ message: `${files} → evicted in ${res.ms.toFixed(1)} ms; the next import() loads the new code`, event });
-    return;
-  }
-  const stop = res.stoppedAt.length ? `, stopped at ${res.stoppedAt.map(rel).join(", ")} (exports unchanged)` : "";
-  log.success({ message: `${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}`, event });
-  for (const p of res.executed) {
-    const why = res.because.get(p);
-    const because = why && why !== p ? why : undefined;
-    const message = `  ${rel(p)}${because ? ` re-ran because it imports ${rel(because)}` : " changed"}`;
-    log.debug({ message, event: { type: "ran", module: p, because } });
-  }
-  const lazy = res.evicted.filter((p) => !res.executed.includes(p));
-  if (lazy.length) log.debug({ message: `  evicted (next import() loads them fresh): ${lazy.map(rel).join(", ")}`, event: { type: "evicted", modules: lazy } });
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled reload result ${JSON.stringify(x)}`);
 }
 
 /** Milliseconds to 0.1, as the text lines show them. */

@@ -21,6 +21,7 @@ import { installRuntime, runtime, type Registry } from "./runtime/registry.ts";
 import { messageOf } from "./errors.ts";
 import { Watcher } from "./watcher.ts";
 import type { ReloadResult } from "./reloader.ts";
+import { errorOf } from "./reload/result.ts";
 
 export type { ReloadResult } from "./reloader.ts";
 
@@ -45,7 +46,7 @@ export interface Reload {
   kind: ReloadResult["kind"];
   /** Modules that ran again, in the order they ran (empty unless `kind` is "ok"). */
   executed: string[];
-  /** Why the reload failed (`kind` "error"): the old code keeps serving. */
+  /** Why the reload failed (`kind` "failed" or "rolled-back"): the old code keeps serving. */
   error?: unknown;
   /** The full result, absolute paths included. */
   result: ReloadResult;
@@ -221,7 +222,7 @@ export class TestApp {
     return {
       kind: r.kind,
       executed: r.kind === "ok" ? r.executed.map(rel) : [],
-      error: r.kind === "error" ? r.error : undefined,
+      error: errorOf(r),
       result: r,
     };
   }

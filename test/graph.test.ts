@@ -68,3 +68,12 @@ describe("ModuleGraph", () => {
     expect(g.deps("main")).toEqual([]);
   });
 });
+
+describe("ModuleGraph.evaluationOrder", () => {
+  test("a module runs after its imports, in import order; in a cycle the member reached first runs last", () => {
+    const g = graph([["main", "child"], ["main", "base"], ["child", "base"], ["base", "child"], ["main", "lazy", "dynamic"]]);
+    const order = g.evaluationOrder(["main"]);
+    const sorted = [...order.keys()].sort((a, b) => order.get(a)! - order.get(b)!);
+    expect(sorted).toEqual(["base", "child", "main", "lazy"]);
+  });
+});

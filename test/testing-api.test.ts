@@ -61,7 +61,7 @@ describe("hmr-run/testing", () => {
     const fx = fixture(app3);
     app = await startApp(fx.path("main.ts"), { logLevel: "silent" });
     const bad = await app.write("text.ts", `export const TEXT = "two" +;\n`);
-    expect(bad.kind).toBe("error");
+    expect(bad.kind).toBe("failed");
     expect(String(bad.error)).toContain("Unexpected");
     expect(await text(app)).toBe("one:s:/");
     const fixed = await app.write("text.ts", `export const TEXT = "fixed";\n`);

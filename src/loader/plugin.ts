@@ -7,6 +7,7 @@ import { loaderFilter, type Scope } from "./scope.ts";
 import { loaderFor } from "./scan.ts";
 import { rewriteHot } from "./rewrite.ts";
 import { commonJSModule, isCommonJS } from "./commonjs.ts";
+import { pinned } from "./registry.ts";
 
 /** Called with each project module's path and the source Bun is about to run. */
 export type OnModuleLoad = (path: string, source: string) => void;
@@ -20,7 +21,7 @@ export function installLoader(scope: Scope, onLoad: OnModuleLoad): void {
       build.onLoad({ filter }, (args) => {
         const q = args.path.indexOf("?");
         const path = q >= 0 ? args.path.slice(0, q) : args.path;
-        const source = readFileSync(path, "utf8");
+        const source = pinned(path) ?? readFileSync(path, "utf8");
         onLoad(path, source);
         if (isCommonJS(path, source)) return commonJSModule(path, source);
         return { contents: rewriteHot(source), loader: loaderFor(path) ?? "ts" };

@@ -1,5 +1,5 @@
 /**
- * Bun's module registry, seen as three operations. Evicting with
+ * Bun's module registry, seen as four operations. Evicting with
  * `delete require.cache[path]` lets the old instance be collected; query-string
  * re-imports would keep every version alive (DESIGN.md: 124 MB after 1000 imports).
  */
@@ -8,6 +8,8 @@ import { forgetCommonJS } from "./commonjs.ts";
 
 type Cache = Record<string, { exports?: unknown } | undefined>;
 const cache = require.cache as unknown as Cache;
+/** Sources that the next load of a path runs instead of the file (a rollback). */
+const pins = new Map<string, string>();
 
 /** The current namespace of a loaded module, without loading it. */
 export function namespaceOf(path: string): Record<string, unknown> | undefined {
@@ -15,13 +17,24 @@ export function namespaceOf(path: string): Record<string, unknown> | undefined {
   return ns && typeof ns === "object" ? (ns as Record<string, unknown>) : undefined;
 }
 
-/** Forgets a module: the next import runs it again from the file. */
+/** Forgets a module (and a pinned source): the next import runs it again from the file. */
 export function evict(path: string): void {
   delete cache[path];
+  pins.delete(path);
   forgetCommonJS(path);
 }
 
 /** Imports (and so runs, if evicted) one module. */
 export async function load(path: string): Promise<Record<string, unknown>> {
   return (await import(path)) as Record<string, unknown>;
+}
+
+/** Until `path` is evicted again, loading it runs `source` rather than the file's text. */
+export function pin(path: string, source: string): void {
+  pins.set(path, source);
+}
+
+/** The source pinned for `path`, if any (read by the loader plugin). */
+export function pinned(path: string): string | undefined {
+  return pins.size ? pins.get(path) : undefined;
 }

@@ -28,7 +28,7 @@ export function enableRefresh(app: App): RefreshChannel {
 
 function onReload(channel: RefreshChannel, res: ReloadResult, isUserFile: (f: string) => boolean): void {
   if (res.kind === "ok") channel.reloaded();
-  else if (res.kind === "error") channel.failed(payloadOf(res.error, isUserFile));
+  else if (res.kind === "failed" || res.kind === "rolled-back") channel.failed(payloadOf(res.error, isUserFile));
 }
 
 function payloadOf(err: unknown, isUserFile: (f: string) => boolean): ErrorPayload {

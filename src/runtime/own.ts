@@ -1,0 +1,33 @@
+/**
+ * hmr-run's own timers and promises, taken when hmr-run loads, before any user code:
+ * an app that installs fake timers or replaces `Promise` must not wedge reloads.
+ */
+export const own = {
+  setTimeout: globalThis.setTimeout.bind(globalThis) as typeof setTimeout,
+  clearTimeout: globalThis.clearTimeout.bind(globalThis) as typeof clearTimeout,
+  setImmediate: globalThis.setImmediate.bind(globalThis) as typeof setImmediate,
+  queueMicrotask: globalThis.queueMicrotask.bind(globalThis) as typeof queueMicrotask,
+  Promise: globalThis.Promise,
+};
+
+/** An unref'd timer of hmr-run's own (a fake `setTimeout` may return something without `unref`). */
+export function backgroundTimer(fn: () => void, ms: number): Timer {
+  const t = own.setTimeout(fn, ms);
+  (t as { unref?: () => void }).unref?.();
+  return t;
+}
+
+/**
+ * A value carried through `await` untouched. An app that defines `Object.prototype.then`
+ * turns every plain object into a thenable, so an async function returning one would
+ * never settle; a null-prototype box has no `then` to find.
+ */
+export interface Box<T> {
+  readonly value: T;
+}
+
+export function box<T>(value: T): Box<T> {
+  const b = Object.create(null) as { value: T };
+  b.value = value;
+  return b;
+}
