@@ -37,6 +37,8 @@ export interface AppOptions {
   servesElsewhere?: () => boolean;
   /** Called before each reload that will run something (--clear). */
   beforeReload?: () => void;
+  /** A module has been loading for 5 s; by default a warning says reloads wait for it. */
+  onSlowLoad?: (path: string) => void;
   /** Dispose hooks that take longer are reported and left behind (ms). */
   disposeTimeoutMs?: number;
 }
@@ -258,7 +260,10 @@ export class App {
       loading: async <T>(fn: () => Promise<T>, path: string) => {
         this.loadingDepth++;
         // A top-level await that never settles holds every later reload: say so.
-        const slow = own.setTimeout(() => this.o.log.warn(`${rel(path)} has been loading for 5 s (a top-level await that never settles?); reloads wait for it`), 5000);
+        const slow = own.setTimeout(() => {
+          if (this.o.onSlowLoad) this.o.onSlowLoad(path);
+          else this.o.log.warn(`${rel(path)} has been loading for 5 s (a top-level await that never settles?); reloads wait for it`);
+        }, 5000);
         try {
           return await fn();
         } finally {

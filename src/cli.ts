@@ -39,7 +39,8 @@ const FOOTER = `COMMANDS
 
 WHILE RUNNING
 
-  r + Enter    Reload the whole app graph
+  r + Enter    Reload the whole app graph, in place
+  R + Enter    Restart the app process (as a change to package.json or tsconfig.json does)
   q + Enter    Stop, as Ctrl+C does
   Ctrl+C       Stop: dispose hooks run, servers close, exit 0; a second Ctrl+C exits at once
 `;
@@ -54,8 +55,8 @@ export const main = defineCommand({
       const problem = await claimSocketPath(options.unix);
       if (problem) throw new UsageError(problem);
     }
-    const { runDev } = await import("./dev.ts");
-    await runDev(options);
+    const { runSupervisor } = await import("./supervisor/supervisor.ts");
+    await runSupervisor(options);
   },
 });
 

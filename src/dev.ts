@@ -1,162 +1,125 @@
 /**
- * `hmr-run main.ts`: the dev server process. Starts the app, the watcher, env files,
- * the keyboard and signal handling, and prints the banner. The data flows one way:
- * watcher → app (reloader → graph/loader → host).
+ * The app process: `hmr-run` starts this file in a child Bun process, the only one that
+ * runs user code. It loads the app, applies the batches of saved files the supervisor
+ * sends (src/supervisor/), answers its heartbeat, and stops when told. Data flows one
+ * way: supervisor → app (reloader → graph/loader → host).
  */
-import { relative } from "node:path";
-import pkg from "../package.json" with { type: "json" };
 import { App, EntryError } from "./app.ts";
-import { listenKeys } from "./keys.ts";
 import { EnvFiles, EnvFileError } from "./env.ts";
 import { createLogger, muteErrors } from "./log.ts";
-import { inScope, makeScope, type Scope } from "./loader/scope.ts";
-import { Watcher } from "./watcher.ts";
+import { makeScope } from "./loader/scope.ts";
 import { ServeError } from "./server/host.ts";
-import type { RunOptions } from "./options.ts";
-import { UsageError } from "./options.ts";
+import { dieWithParent } from "./child/die-with-parent.ts";
 import { installMcpStdio } from "./mcp/stdio.ts";
-import type { StdioHub } from "./mcp/stdio-hub.ts";
+import type { RunOptions } from "./options.ts";
+import { OPTIONS_ENV, type FromApp, type ToApp } from "./supervisor/protocol.ts";
 
-const rel = (p: string) => relative(process.cwd(), p) || ".";
-/** hmr-run's own sources, always excluded from the scope; not worth showing in the banner. */
-const OWN_SRC = import.meta.dir;
+const send = (m: FromApp) => process.send?.(m);
 
-/** Runs the dev server until Ctrl+C; throws UsageError for input that cannot start. */
-export async function runDev(o: RunOptions): Promise<void> {
+/** Runs the app until the supervisor says stop; every outcome the supervisor needs goes back over IPC. */
+export async function runApp(o: RunOptions): Promise<void> {
   const log = createLogger(o.logLevel, o.logFormat);
+  // Ctrl+C in a terminal reaches the whole process group: the supervisor decides, and
+  // sends "stop" so dispose hooks run here.
+  process.on("SIGINT", () => {});
   const env = new EnvFiles(o.envFiles);
   try {
     env.apply();
   } catch (err) {
-    if (err instanceof EnvFileError) throw new UsageError(err.message);
+    if (err instanceof EnvFileError) fatal(err.message);
     throw err;
   }
-  const scope = makeScope(o.include, o.exclude, o.cwd);
   const app = new App({
     entry: o.entry,
     exportName: o.exportName,
-    scope,
+    scope: makeScope(o.include, o.exclude, o.cwd),
     log,
     serve: { hostname: o.hostname, port: o.port, unix: o.unix, tls: o.tls, explicit: o.explicit },
     servesElsewhere: () => mcp.connected,
     beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
+    onSlowLoad: (path) => send({ t: "slow", path }),
   });
   if (o.refresh) {
     const { enableRefresh } = await import("./server/refresh.ts");
     enableRefresh(app);
   }
 
-
   const envSet = new Set(o.envFiles);
-  const watcher = new Watcher(
-    scope,
-    (files) => {
-      const envChanged = [...files].some((f) => envSet.has(f));
-      if (envChanged) {
-        try {
-          const { changed } = env.apply();
-          log.info(`env files changed (${changed.length ? changed.join(", ") : "no variable"}): reloading the app`);
-          void app.reloadAll();
-        } catch (err) {
-          log.error(err instanceof Error ? err.message : String(err));
-        }
-        for (const f of envSet) files.delete(f);
+  /** The last batch received; "idle" says every batch up to it has been applied. */
+  let received = 0;
+  const settled = (p: Promise<void>, seq: number) => void p.then(() => send({ t: "idle", seq: Math.max(seq, received) }));
+  const changed = (files: Set<string>) => {
+    if ([...files].some((f) => envSet.has(f))) {
+      for (const f of envSet) files.delete(f);
+      try {
+        const { changed } = env.apply();
+        log.info(`env files changed (${changed.length ? changed.join(", ") : "no variable"}): reloading the app`);
+        return app.reloadAll();
+      } catch (err) {
+        log.error(err instanceof Error ? err.message : String(err));
       }
-      if (files.size) void app.changed(files);
-    },
-    { extra: o.envFiles },
-  );
-  const shutdown = onSignals(log, async () => {
-    watcher.close();
-    await app.stop();
-  });
+    }
+    return app.changed(files);
+  };
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    app
+      .stop()
+      .catch((err) => log.error("shutdown failed", err))
+      .finally(() => process.exit(0));
+  };
   const mcp = installMcpStdio({
     settled: async () => {
       await app.idle();
       return app.lastError === undefined;
     },
-    onEnd: () => shutdown("stdin"),
+    // The client closed stdin: the session is over, for hmr-run too.
+    onEnd: () => send({ t: "quit", why: "stdin" }),
     warn: (m) => log.warn(m),
   });
-  // Watch before the entry loads: a save made while it starts is not lost.
-  watcher.start();
+  process.on("message", (m: ToApp) => {
+    if (m.t === "ping") send({ t: "pong" });
+    else if (m.t === "changed") settled(changed(new Set(m.files)), (received = m.seq));
+    else if (m.t === "reloadAll") {
+      log.info("reloading the whole app (r)");
+      settled(app.reloadAll(), (received = m.seq));
+    } else if (m.t === "stop") stop();
+  });
+
   // A server that cannot bind or an export that cannot be served ends the run with one
-  // line (the UsageError below); a broken module instead waits for a fix, logged as usual.
-  const fatal = (err: unknown) => err instanceof ServeError || err instanceof EntryError;
-  const unmute = muteErrors(log, fatal);
+  // line; a broken module instead waits for a fix, logged as usual.
+  const isFatal = (err: unknown) => err instanceof ServeError || err instanceof EntryError;
+  const unmute = muteErrors(log, isFatal);
   try {
     await app.start();
   } finally {
     unmute();
   }
-  if (!app.loaded && fatal(app.lastError)) {
-    watcher.close();
+  if (!app.loaded && isFatal(app.lastError)) {
     await app.stop();
-    throw new UsageError((app.lastError as Error).message);
+    fatal((app.lastError as Error).message);
   }
-  banner(log, app, o, scope, mcp);
-
-  listenKeys(
-    {
-      r: () => {
-        log.info("reloading the whole app (r)");
-        void app.reloadAll();
-      },
-      q: () => shutdown("q"),
-    },
-    () => log.info("keys: r + Enter reloads everything, q + Enter or Ctrl+C stops"),
-  );
+  const servers = app.host.servers();
+  const urls = servers.map((s) => (s.url?.protocol === "unix:" ? `unix:${s.url.pathname}` : s.url?.href ?? `unix:${o.unix}`));
+  send({ t: "ready", urls, loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected });
 }
 
-/** Where it serves, what it watches, and on which Bun: the first thing a user reads. */
-function banner(log: ReturnType<typeof createLogger>, app: App, o: RunOptions, scope: Scope, mcp: StdioHub) {
-  const urls = app.host.servers().map((s) => (s.url?.protocol === "unix:" ? `unix:${s.url.pathname}` : s.url?.href ?? `unix:${o.unix}`));
-  const stdio = mcp.connected ? "an MCP server on stdio" : undefined;
-  const served = [...urls, ...(stdio ? [stdio] : [])];
-  const where = served.length ? `serving ${served.join(", ")}` : app.loaded ? "running as a script (no server)" : "waiting for a fix";
-  const ex = scope.exclude.filter((e) => !e.startsWith(OWN_SRC));
-  const event = {
-    type: "start",
-    version: pkg.version,
-    bun: Bun.version,
-    entry: o.entry,
-    export: o.exportName,
-    urls,
-    mcpStdio: mcp.connected,
-    loaded: app.loaded,
-    watching: scope.include,
-    excluding: ex,
-    envFiles: o.envFiles,
-  };
-  log.info({
-    event,
-    message: `hmr-run ${pkg.version} on Bun ${Bun.version}: ${where}\n` +
-      `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${scope.include.map(rel).join(", ")}` +
-      (ex.length ? `, excluding ${ex.map(rel).join(", ")}` : "") +
-      (o.envFiles.length ? `, env from ${o.envFiles.map(rel).join(", ")}` : "") +
-      `\n  r + Enter reloads everything, Ctrl+C stops`,
-  });
-  // The entry is loaded either way, but outside the scope it is never re-run: say so once.
-  if (!inScope(o.entry, scope)) log.warn(`${rel(o.entry)} is outside the watched paths: edits to it will not reload`);
+function fatal(message: string): never {
+  send({ t: "fatal", message });
+  process.exit(2);
 }
 
-/** First SIGINT/SIGTERM: dispose hooks run, servers stop, exit 0. A second one exits at once. */
-function onSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<void>): (why: string) => void {
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) {
-      log.warn({ message: `${signal} again: exiting now`, event: { type: "stop", signal, forced: true } });
-      process.exit(130);
-    }
-    stopping = true;
-    const message = signal === "stdin" ? "stdin closed (the MCP client disconnected): shutting down" : "shutting down (Ctrl+C again to force)";
-    log.info({ message, event: { type: "stop", signal } });
-    stop()
-      .catch((err) => log.error("shutdown failed", err))
-      .finally(() => process.exit(0));
-  };
-  process.on("SIGINT", () => handler("SIGINT"));
-  process.on("SIGTERM", () => handler("SIGTERM"));
-  return handler;
+if (import.meta.main) {
+  const payload = process.env[OPTIONS_ENV];
+  // The app sees the environment hmr-run was started with, not hmr-run's own plumbing.
+  delete process.env[OPTIONS_ENV];
+  if (!payload || !process.send) {
+    console.error("hmr-run: src/dev.ts is started by hmr-run itself; run `hmr-run <entry>` instead");
+    process.exit(2);
+  }
+  const { options, parent } = JSON.parse(payload) as { options: RunOptions; parent: number };
+  dieWithParent(parent);
+  await runApp(options);
 }
-

@@ -4,19 +4,27 @@
  * app stays the app's.
  */
 
-/** Calls `keys[letter]` for each line that is one of its letters; other lines print `help`. */
-export function listenKeys(keys: Record<string, () => void>, help: () => void): void {
+/** Whether keys are read: then stdin is hmr-run's, else it is the app's. */
+export function keysOn(): boolean {
   const flag = process.env.HMR_RUN_KEYS;
-  if (flag === "0" || (flag !== "1" && !process.stdin.isTTY)) return;
+  return flag === "1" || (flag !== "0" && !!process.stdin.isTTY);
+}
+
+/**
+ * Calls `keys[line]` for each line naming a key (`R` and `r` differ; a letter with no
+ * upper-case command of its own works in either case); other lines print `help`.
+ */
+export function listenKeys(keys: Record<string, () => void>, help: () => void): void {
+  if (!keysOn()) return;
   process.stdin.setEncoding("utf8");
   let buf = "";
   process.stdin.on("data", (chunk: string) => {
     buf += chunk;
     let nl: number;
     while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim().toLowerCase();
+      const line = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
-      const run = keys[line];
+      const run = keys[line] ?? keys[line.toLowerCase()];
       if (run) run();
       else if (line) help();
     }

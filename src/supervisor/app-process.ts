@@ -1,0 +1,122 @@
+/**
+ * One run of the app in a child Bun process: spawns it, talks to it over IPC, watches
+ * its heartbeat while a reload runs, and stops it (politely, then with SIGKILL).
+ */
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import type { RunOptions } from "../options.ts";
+import { OPTIONS_ENV, type FromApp, type ToApp } from "./protocol.ts";
+
+const APP_MAIN = join(import.meta.dir, "..", "dev.ts");
+const PING_MS = 500;
+
+/** What the supervisor hears from one app process. */
+export interface AppEvents {
+  message(m: FromApp): void;
+  /** The process ended; `signal` is set when a signal killed it, `reloading` when a reload was running. */
+  exit(code: number | null, signal: string | null, reloading: boolean): void;
+  /** A reload has been running and the process has not answered for `watchdogMs`. */
+  stuck(): void;
+}
+
+export class AppProcess {
+  readonly spawnedAt = performance.now();
+  /** When the running reload (or the start-up) began; undefined while the app is idle. */
+  busySince: number | undefined;
+  exited = false;
+  private readonly proc: Subprocess;
+  private lastPong = performance.now();
+  private heartbeat: Timer | undefined;
+  private seq = 0;
+
+  constructor(
+    options: RunOptions,
+    stdin: "inherit" | "ignore",
+    private readonly events: AppEvents,
+    private readonly watchdogMs: number,
+  ) {
+    // The app sees hmr-run's own arguments in process.argv, as when both ran in one process.
+    this.proc = Bun.spawn([process.execPath, APP_MAIN, ...process.argv.slice(2)], {
+      stdio: [stdin, "inherit", "inherit"],
+      env: { ...process.env, [OPTIONS_ENV]: JSON.stringify({ options, parent: process.pid }) },
+      ipc: (m: FromApp) => this.onMessage(m),
+      onExit: (_p, code, signal) => {
+        this.exited = true;
+        const reloading = this.busySince !== undefined;
+        this.idle();
+        this.events.exit(code, signal as string | null, reloading);
+      },
+    });
+    // Starting counts as a reload: an endless loop at the top of a module shows here first.
+    this.busy();
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  /** Not a single heartbeat answered for `ms` while a reload runs. */
+  unresponsive(ms: number): boolean {
+    return this.busySince !== undefined && performance.now() - this.lastPong > ms;
+  }
+
+  /** Sends a batch of saved files; the app applies them as one hot reload. */
+  changed(files: Iterable<string>): void {
+    this.busy();
+    this.send({ t: "changed", files: [...files], seq: ++this.seq });
+  }
+
+  reloadAll(): void {
+    this.busy();
+    this.send({ t: "reloadAll", seq: ++this.seq });
+  }
+
+  /** Asks for dispose hooks and a clean exit; after `graceMs` (or at once when 0) kills it. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.exited) return;
+    if (graceMs > 0) {
+      this.send({ t: "stop" });
+      const done = await Promise.race([this.proc.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+      if (done) return;
+    }
+    this.kill();
+    await this.proc.exited;
+  }
+
+  /** SIGKILL: for a stuck app, or when hmr-run must exit at once. */
+  kill(): void {
+    if (!this.exited) this.proc.kill("SIGKILL");
+  }
+
+  private send(m: ToApp): void {
+    if (this.exited) return;
+    try {
+      this.proc.send(m);
+    } catch {
+      // The process is exiting; its exit event tells the supervisor what to do.
+    }
+  }
+
+  private onMessage(m: FromApp): void {
+    if (m.t === "pong") this.lastPong = performance.now();
+    else if (m.t === "ready" || (m.t === "idle" && m.seq >= this.seq)) this.idle();
+    this.events.message(m);
+  }
+
+  private busy(): void {
+    if (this.busySince !== undefined) return;
+    this.busySince = performance.now();
+    this.lastPong = this.busySince;
+    this.heartbeat = setInterval(() => {
+      if (this.unresponsive(this.watchdogMs)) {
+        this.idle();
+        this.events.stuck();
+      } else this.send({ t: "ping" });
+    }, PING_MS);
+  }
+
+  private idle(): void {
+    this.busySince = undefined;
+    clearInterval(this.heartbeat);
+  }
+}
