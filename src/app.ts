@@ -3,7 +3,7 @@
  * applies batches of changed files one reload at a time. It is the glue between the
  * watcher (input), the reloader, and the host (output).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { ModuleGraph } from "./graph.ts";
@@ -13,6 +13,7 @@ import { inScope, type Scope } from "./loader/scope.ts";
 import { loaderFor, scanModule } from "./loader/scan.ts";
 import { SaveCheck } from "./save-check.ts";
 import { trackReads } from "./loader/reads.ts";
+import { Listings, trackListings } from "./loader/listings.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
 import { evict, load, namespaceOf, pin } from "./loader/registry.ts";
 import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
@@ -57,6 +58,10 @@ export class App {
   private unscanned = new Set<string>();
   /** Data files each module read while it ran (tracked like imports). */
   private reads = new Map<string, Set<string>>();
+  /** Folders modules listed while they ran (file-system routers), tracked like reads. */
+  private listings = new Listings();
+  /** Modules each module imported through an import() of a computed path while it loaded. */
+  private imported = new Map<string, Set<string>>();
   private loadingDepth = 0;
   private stopped = false;
   /** Set while hmr-run itself starts the entry's app: what it registers belongs to the entry. */
@@ -114,6 +119,15 @@ export class App {
       const owner = this.hot.caller();
       if (owner) this.noteRead(owner, file);
     });
+    trackListings((listing) => {
+      if (this.loadingDepth === 0 || !inScope(listing.root, this.o.scope)) return;
+      const owner = this.hot.caller();
+      if (!owner) return;
+      const key = this.listings.remember(listing);
+      this.noteRead(owner, key);
+      // In the graph at once: a file may be created before the next scan links it to its owner.
+      this.graph.add(key);
+    });
     trackProcessListeners(
       () => this.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
       (owner, undo) => this.hot.context(owner).dispose(undo),
@@ -135,7 +149,10 @@ export class App {
   changed(files: Iterable<string>, force = false, full?: string): Promise<void> {
     // A late timer (a file seen empty mid-save, an invalidation) must not reload a stopped app.
     if (this.stopped) return own.Promise.resolve();
-    for (const f of files) this.queue.add(f);
+    const list = [...files];
+    for (const f of list) this.queue.add(f);
+    // A file created in (or removed from) a listed folder changes that listing.
+    if (!force) for (const key of this.listings.changed(list)) this.queue.add(key);
     if (force) this.force = true;
     if (full) this.fullReason = full;
     // Assigned before draining starts: an empty queue drains synchronously, and its
@@ -276,6 +293,7 @@ export class App {
       forget: (p: string) => {
         this.sources.delete(p);
         this.reads.delete(p);
+        this.imported.delete(p);
         this.unscanned.delete(p);
       },
       disposeTimeoutMs: this.o.disposeTimeoutMs ?? 3000,
@@ -325,6 +343,21 @@ export class App {
     this.reads.delete(path);
     this.unscanned.add(path);
     this.graph.add(path);
+    // Imported by a module while it loads, through an import() of a computed path that no
+    // scan can read (a file-system router importing what it listed): the importer holds
+    // what it got, so it depends on it like on a static import. (The importer is on the
+    // stack when Bun calls the loader for an import(); measured on Bun 1.4.5.)
+    // Kept across the importer's runs: when it runs again, import() hands it the cached
+    // module and the loader is not called. A file that no longer exists drops out at the
+    // next scan, so a deleted route leaves the graph once its importer ran again.
+    if (this.loadingDepth > 0) {
+      const importer = this.hot.caller();
+      if (!importer || importer === path) return;
+      let set = this.imported.get(importer);
+      if (!set) this.imported.set(importer, (set = new Set()));
+      set.add(path);
+      this.unscanned.add(importer);
+    }
   }
 
   private noteRead(owner: string, file: string): void {
@@ -351,6 +384,11 @@ export class App {
       return; // A module that does not parse keeps its old edges; the reload reports the error.
     }
     for (const f of this.reads.get(p) ?? []) deps.push([f, "static"]);
+    const imported = this.imported.get(p);
+    for (const f of imported ?? []) {
+      if (existsSync(f)) deps.push([f, "static"]);
+      else imported!.delete(f);
+    }
     this.graph.setDeps(p, deps);
     // Code the plugin does not see (`.cjs`, files Bun loads natively) is scanned from disk,
     // so what it requires is in the graph too.

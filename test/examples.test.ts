@@ -3,7 +3,7 @@
  * node_modules links hmr-run as an installed package, and gets one real edit.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Fixture, Run, ROOT } from "./support/fixture.ts";
 
@@ -118,8 +118,25 @@ describe("examples run under hmr-run and reload on an edit", () => {
     expect(await run.reloaded(m)).toMatch(/pages\.tsx → 2 modules re-ran/);
     // main.ts ran again, visits.ts did not: the count carries on.
     expect(await run.get("/")).toBe("Hello from Hono (visit 2)");
+    // Waits for the reload rather than polling "/": every poll would count a visit.
+    m = run.mark();
     fx.edit("visits.ts", "return ++state.count;", "return (state.count += 10);");
-    await run.until("Hello from Hono (visit 12)");
+    await run.reloaded(m);
+    expect(await run.get("/")).toBe("Hello from Hono (visit 12)");
+  });
+
+  test("fs-router: a route file created, edited or deleted is served at once", async () => {
+    const { fx, run } = example("fs-router");
+    await run.until("About this app", "/about");
+    fx.write("routes/contact.ts", `export default () => new Response("Write to us");\n`);
+    await run.until("Write to us", "/contact");
+    fx.edit("routes/contact.ts", "Write to us", "Call us");
+    await run.until("Call us", "/contact");
+    const m = run.mark();
+    unlinkSync(fx.path("routes/about.ts"));
+    await run.until((b) => b.startsWith("no route"), "/about");
+    expect(await run.reloaded(m)).toMatch(/routes → 1 module re-ran/);
+    expect(await run.get("/api/time")).toContain("now");
   });
 
   test("bun-serve: native routes are swapped in and stored data stays", async () => {

@@ -3,6 +3,7 @@
  * decorators), Bun plugins, file-system routers, workspaces and Bun's own env files.
  */
 import { describe, expect, test } from "bun:test";
+import { unlinkSync } from "node:fs";
 import { scenarios, counter, runCounts, reloadLines } from "./support/scenario.ts";
 
 const { start } = scenarios();
@@ -70,5 +71,31 @@ describe("Bun plugins", () => {
     const m = run.mark();
     fx.edit("routes.ts", `"virtual:config"`, `"virtual:nope"`);
     await run.output("Cannot find module 'virtual:nope' imported from routes.ts", m);
+  });
+});
+
+describe("file-system routers", () => {
+  test("readdirSync and fs.globSync listings: a file created or removed re-runs the module that listed", async () => {
+    const { fx, run } = start({
+      "pages/a.txt": "A",
+      "api/one.ts": `export const name = "one";\n`,
+      "pages.ts": counter("pages") + `import { readdirSync } from "node:fs";\nexport const pages = () => readdirSync(import.meta.dir + "/pages").sort().join(",");\nexport const listed = pages();\n`,
+      "api.ts":
+        counter("api") +
+        `import { globSync } from "node:fs";\nconst names: string[] = [];\n` +
+        `for (const f of globSync("api/*.ts", { cwd: import.meta.dir })) names.push((await import(import.meta.dir + "/" + f)).name);\nexport const api = names.sort().join(",");\n`,
+      "main.ts": `import { listed } from "./pages.ts";\nimport { api } from "./api.ts";\nexport default { fetch: () => new Response(listed + " " + api + " " + ${runCounts}) };\n`,
+    });
+    await run.until(`a.txt one {"pages":1,"api":1}`);
+    fx.write("pages/b.txt", "B");
+    await run.until(`a.txt,b.txt one {"pages":2,"api":1}`);
+    fx.write("api/two.ts", `export const name = "two";\n`);
+    await run.until(`a.txt,b.txt one,two {"pages":2,"api":2}`);
+    // An edit of a listed file is not a listing change; an import() of it still re-runs api.ts.
+    fx.write("pages/b.txt", "B2");
+    fx.edit("api/two.ts", `"two"`, `"deux"`);
+    await run.until(`a.txt,b.txt deux,one {"pages":2,"api":3}`);
+    unlinkSync(fx.path("pages/a.txt"));
+    await run.until(`b.txt deux,one {"pages":3,"api":3}`);
   });
 });

@@ -5,3 +5,5 @@ export * from "node:fs/promises";
 export default fsp;
 
 export const readFile: typeof fsp.readFile = ((...args: unknown[]) => (fsp.readFile as Function)(...args)) as any;
+export const readdir: typeof fsp.readdir = ((...args: unknown[]) => (fsp.readdir as Function)(...args)) as any;
+export const glob: typeof fsp.glob = ((...args: unknown[]) => (fsp.glob as Function)(...args)) as any;

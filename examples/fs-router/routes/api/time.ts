@@ -1,0 +1,1 @@
+export default () => Response.json({ now: new Date().toISOString() });

@@ -1,0 +1,1 @@
+export default () => new Response("Home: routes are the files under routes/");
