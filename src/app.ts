@@ -20,6 +20,7 @@ import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./relo
 import { errorOf } from "./reload/result.ts";
 import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
+import { Workers, type Tracked } from "./server/workers.ts";
 import { declaresExport, servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
 import { parentDir } from "./paths.ts";
@@ -53,6 +54,8 @@ export class App {
   readonly graph = new ModuleGraph();
   readonly host: Host;
   readonly hot: Registry;
+  /** The app's worker threads: an edit of a module one loads restarts it. */
+  readonly workers: Workers;
   /** The source each module was last loaded with: for scanning, and for telling no-op saves apart. */
   private sources = new Map<string, string>();
   private unscanned = new Set<string>();
@@ -100,6 +103,11 @@ export class App {
         this.graph.add(file);
       },
     });
+    this.workers = new Workers({
+      owner: () => this.hot.caller(),
+      onDispose: (owner, fn) => this.hot.context(owner).dispose(fn),
+      deps: (file) => this.workerDeps(file),
+    });
     this.host = new Host(o.serve, {
       info: (m) => o.log.info(m),
       warn: (m) => o.log.warn(m),
@@ -139,6 +147,7 @@ export class App {
       return owner ? relative(process.cwd(), owner) : "(app)";
     });
     this.guardProcess();
+    this.workers.install();
     this.host.entryExports = declaresExport(this.o.entry, this.o.exportName ?? "default");
     this.graph.add(this.o.entry);
     await this.changed([this.o.entry], true);
@@ -212,6 +221,7 @@ export class App {
     const wasLoaded = this.loaded;
     let res: ReloadResult;
     const relevant = new Set<string>();
+    const forWorkers = this.workers.using(batch);
     const files = force ? batch : this.saves.check(batch, relevant);
     if (force) for (const f of batch) relevant.add(f);
     if (files instanceof Error) {
@@ -219,7 +229,7 @@ export class App {
       if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
     } else if (files.size === 0) {
       // Files outside the graph (a log the app writes, an editor's temp file) are not news.
-      if (relevant.size === 0) return;
+      if (relevant.size === 0) return this.restartWorkers(forWorkers, batch, started);
       res = { kind: "skipped", files: [...relevant], reason: "nothing the app runs changed" };
     } else {
       if (this.loaded) this.o.beforeReload?.();
@@ -251,6 +261,27 @@ export class App {
     }
     for (const fn of this.listeners) fn(res);
     if (res.kind !== "skipped") this.collectSoon();
+    if (res.kind !== "error") this.restartWorkers(forWorkers, batch, started);
+  }
+
+  /** Workers loading a changed module start again, after the main thread's part succeeded. */
+  private restartWorkers(workers: Tracked[], batch: Set<string>, started: number): void {
+    if (!workers.length) return;
+    const changed = [...batch].filter((f) => workers.some((w) => w.modules.has(f)));
+    const out = this.workers.restart(workers, changed);
+    const ms = performance.now() - started;
+    if (!Array.isArray(out)) return logResult(this.o.log, { kind: "error", files: changed, error: out.error, ms }, this.isUserFile);
+    if (!out.length) return;
+    this.o.log.success(`${changed.map(rel).join(", ")} → worker${out.length === 1 ? "" : "s"} ${out.map(rel).join(", ")} restarted in ${ms.toFixed(1)} ms`);
+  }
+
+  /** The app's modules `file` imports, read from disk: worker threads load outside the plugin. */
+  private workerDeps(file: string): string[] {
+    try {
+      return scanModule(file, readFileSync(file, "utf8")).deps.map(([d]) => d).filter((d) => inScope(d, this.o.scope) && this.isCode(d));
+    } catch {
+      return []; // Unreadable or broken now: rescanned when the worker restarts.
+    }
   }
 
   private gcTimer: Timer | undefined;

@@ -102,7 +102,7 @@ export async function runApp(o: RunOptions): Promise<void> {
     fatal((app.lastError as Error).message);
   }
   const servers = app.host.servers();
-  const urls = servers.map((s) => (s.url?.protocol === "unix:" ? `unix:${s.url.pathname}` : s.url?.href ?? `unix:${o.unix}`));
+  const urls = app.host.urls();
   send({ t: "ready", urls, loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected });
 }
 

@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { freePort, type Run } from "./support/fixture.ts";
-import { scenarios } from "./support/scenario.ts";
+import { connect } from "node:net";
+import { counter, runCounts, scenarios } from "./support/scenario.ts";
 
 const { start } = scenarios();
 
@@ -156,5 +157,59 @@ export default { fetch: () => new Response(reply("http")) };
     expect(line).toContain(`port ${run.port} is already in use`);
     expect(line).not.toContain("[success]");
     expect(await ask("z")).toBe("b:z");
+  });
+});
+
+describe("Bun.listen and workers", () => {
+  test("Bun.listen: the listener stays, new connections get the new handlers", async () => {
+    const tcpPort = freePort();
+    const { fx, run } = start({
+      "reply.ts": `export const reply = (s: string) => "a:" + s;\n`,
+      "main.ts": `import { reply } from "./reply.ts";
+Bun.listen({ hostname: "127.0.0.1", port: ${tcpPort}, socket: { data(s, d) { s.write(reply(d.toString())); } } });
+`,
+    });
+    await run.output(`serving tcp://127.0.0.1:${tcpPort}`);
+    const ask = (msg: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = connect({ host: "127.0.0.1", port: tcpPort }, () => sock.write(msg));
+        sock.on("data", (d) => (resolve(d.toString()), sock.end()));
+        sock.on("error", reject);
+      });
+    expect(await ask("x")).toBe("a:x");
+    for (const p of ["b", "c"]) {
+      const mark = run.mark();
+      fx.write("reply.ts", `export const reply = (s: string) => "${p}:" + s;\n`);
+      expect(await run.reloaded(mark)).toContain("[success]");
+      expect(await ask("y")).toBe(`${p}:y`);
+    }
+  });
+
+  test("an edit of a module only workers load restarts them; the main thread does not re-run", async () => {
+    const { fx, run } = start({
+      "calc.ts": `export const calc = (n: number) => n + 1;\n`,
+      "worker.ts": `import { calc } from "./calc.ts";\nself.onmessage = (e: MessageEvent) => postMessage(calc(e.data));\n`,
+      "nworker.ts": `import { parentPort } from "node:worker_threads";\nimport { calc } from "./calc.ts";\nparentPort!.on("message", (n) => parentPort!.postMessage(calc(n) * 100));\n`,
+      "main.ts": `${counter("main")}import { Worker as NodeWorker } from "node:worker_threads";
+const w = new Worker(new URL("./worker.ts", import.meta.url));
+const nw = new NodeWorker(new URL("./nworker.ts", import.meta.url));
+let exits = 0;
+nw.on("exit", () => exits++);
+const ask = (n: number) => new Promise((r) => { w.addEventListener("message", (e) => r(e.data), { once: true }); w.postMessage(n); });
+const askNode = (n: number) => new Promise((r) => { nw.once("message", r); nw.postMessage(n); });
+export default { fetch: async () => new Response(\`\${await ask(1)} \${await askNode(1)} runs=\${${runCounts}} exits=\${exits}\`) };
+`,
+    });
+    await run.until(/^2 200 /);
+    const mark = run.mark();
+    fx.write("calc.ts", `export const calc = (n: number) => n + 10;\n`);
+    await run.until(`11 1100 runs={"main":1} exits=0`);
+    // A syntax error leaves the old workers running and says so.
+    fx.write("calc.ts", `export const calc = (n: number) => n + ;\n`);
+    expect(await run.reloaded(mark)).toMatch(/\[error\].*calc\.ts:1/);
+    expect(await run.get()).toBe(`11 1100 runs={"main":1} exits=0`);
+    fx.write("calc.ts", `export const calc = (n: number) => n + 5;\n`);
+    await run.until(`6 600 runs={"main":1} exits=0`);
+    expect(run.out).toContain("restarted in");
   });
 });

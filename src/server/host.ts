@@ -6,6 +6,7 @@
 import type { Server } from "bun";
 import { exposureWarning } from "./exposure.ts";
 import { NodeServers, type Place } from "./node-http.ts";
+import { TcpServers } from "./tcp.ts";
 import { ServeError } from "./serve-error.ts";
 
 export { ServeError };
@@ -52,6 +53,8 @@ export class Host {
   ownRoutes: Record<string, (req: Request) => Response | Promise<Response>> = {};
   /** node:http and node:https servers (Express, Fastify, Koa, `ws`). */
   readonly node: NodeServers;
+  /** `Bun.listen` TCP and unix-socket listeners. */
+  readonly tcp: TcpServers;
   /** The entry exports something to serve: the command line's address is for it alone. */
   entryExports = false;
   /** The server the command line's --host/--port/--unix apply to, when the entry exports none. */
@@ -76,12 +79,19 @@ export class Host {
       announce: () => this.announce,
       bound: (bun) => this.warnIfExposed(bun.hostname, bun.port, bun.url?.protocol === "unix:"),
     });
+    this.tcp = new TcpServers({
+      keyFor: () => this.nextKey(),
+      generation: () => this.generation,
+      info: (m) => this.log.info(m),
+      announce: () => this.announce,
+    });
   }
 
   /** Replaces `Bun.serve` and node:http's listen so the app's own calls land here; `keyOf` names the calling place. */
   intercept(keyOf: () => string): void {
     this.keyOf = keyOf;
     this.node.install();
+    this.tcp.install();
     (Bun as any).serve = (options: Options) => {
       // node:http calls Bun.serve inside listen(), and checks that it got a real server back.
       if (NodeServers.isInternal(options)) return this.node.serveInternal(this.realServe as (o: unknown) => Server<any>, options);
@@ -148,13 +158,13 @@ export class Host {
 
   /** Is a server filed under `key` running? */
   has(key: string): boolean {
-    return this.slots.has(key) || this.node.has(key);
+    return this.slots.has(key) || this.node.has(key) || this.tcp.has(key);
   }
 
   /** The app started servers of its own (Bun.serve, .listen()) rather than exporting a handler. */
   hasOwnServers(): boolean {
     for (const key of this.slots.keys()) if (key !== "entry") return true;
-    return this.node.keys().some((k) => k !== "entry");
+    return [...this.node.keys(), ...this.tcp.keys()].some((k) => k !== "entry");
   }
 
   /** Serves `options` under `key`: binds on first use, swaps handlers afterwards. */
@@ -197,6 +207,12 @@ export class Host {
     return [...[...this.slots.values()].map((s) => s.server), ...this.node.servers()];
   }
 
+  /** Where every server listens, for the banner: http(s) URLs, `unix:` paths, `tcp://` listeners. */
+  urls(): string[] {
+    const http = this.servers().map((s) => (s.url?.protocol === "unix:" ? `unix:${s.url.pathname}` : s.url?.href ?? `unix:${this.defaults.unix}`));
+    return [...http, ...this.tcp.urls()];
+  }
+
   /** Starts tracking which servers a reload asks for again. */
   beginReload(): void {
     this.generation++;
@@ -214,7 +230,7 @@ export class Host {
     const gen = this.generation;
     const owner = (key: string) => reran(key.replace(/#\d+$/, ""));
     const suspects = [...this.slots].filter(([key, slot]) => slot.generation < gen && owner(key));
-    const nodeStale = this.node.stale(gen, owner);
+    const nodeStale = [...this.node.stale(gen, owner), ...this.tcp.stale(gen, owner)];
     if (!suspects.length && !nodeStale.length) return;
     const timer = setTimeout(() => {
       for (const stop of nodeStale) stop();
@@ -236,6 +252,7 @@ export class Host {
   async stopAll(): Promise<void> {
     const all = [...this.slots.values()];
     this.slots.clear();
+    this.tcp.stopAll();
     await Promise.all([...all.map((s) => s.server.stop(true)), this.node.stopAll()]);
   }
 

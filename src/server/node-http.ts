@@ -58,7 +58,9 @@ export class NodeServers {
   private reals = new WeakMap<NodeServer, Slot>();
   /** Set while a node server binds: the Bun.serve call inside belongs to it. */
   private binding: { bun?: Server<any>; error?: unknown } | undefined;
-  private orig: Record<string, Function> = {};
+  private get orig(): Record<string, Function> {
+    return patched().orig;
+  }
 
   constructor(private host: NodeHost) {}
 
@@ -79,40 +81,21 @@ export class NodeServers {
     }
   }
 
-  /** Patches `http.Server.prototype` (https servers inherit it). */
+  /**
+   * Patches `http.Server.prototype` (https servers inherit it), once per process; the
+   * patches report to the latest app (hmr-run/testing starts several in one process).
+   */
   install(): void {
-    const proto = http.Server.prototype as NodeServer;
-    const self = this;
-    const o = this.orig;
-    o.listen = proto.listen;
-    o.close = proto.close;
-    proto.listen = function (this: NodeServer, ...args: unknown[]) {
-      if (self.adopted.has(this) || self.reals.has(this)) return o.listen!.apply(this, args);
-      return self.listen(this, args);
-    } as any;
-    proto.close = function (this: NodeServer, cb?: (err?: Error) => void) {
-      return self.close(this, cb);
-    } as any;
-    for (const name of SOCKET_METHODS) {
-      const fn = (o[name] = proto[name] as Function);
-      proto[name] = function (this: NodeServer, ...args: unknown[]) {
-        const slot = self.adopted.get(this);
-        if (!slot) return fn.apply(this, args);
-        const out = fn.apply(slot.real, args);
-        return out === slot.real ? this : out;
-      };
-    }
-    const listening = Object.getOwnPropertyDescriptor(proto, "listening");
-    if (listening?.get) {
-      const get = listening.get;
-      Object.defineProperty(proto, "listening", {
-        ...listening,
-        get(this: NodeServer) {
-          const slot = self.adopted.get(this);
-          return slot ? slot.current === this && get.call(slot.real) : get.call(this);
-        },
-      });
-    }
+    patched().active = this;
+  }
+
+  /** Does this app manage `server` (it took over a socket, or holds one)? */
+  private manages(server: NodeServer): boolean {
+    return this.adopted.has(server) || this.reals.has(server);
+  }
+
+  private adoptedSlot(server: NodeServer): Slot | undefined {
+    return this.adopted.get(server);
   }
 
   /** The Bun servers behind every listening node server. */
@@ -238,6 +221,51 @@ export class NodeServers {
     this.orig.close!.call(slot.real);
     return server;
   }
+}
+
+const KEY = Symbol.for("hmr-run.node-http");
+
+/** The process-wide patch of `http.Server.prototype`, made on first use. */
+function patched(): { active: NodeServers | undefined; orig: Record<string, Function> } {
+  const g = globalThis as any;
+  if (g[KEY]) return g[KEY];
+  const state: { active: NodeServers | undefined; orig: Record<string, Function> } = { active: undefined, orig: {} };
+  g[KEY] = state;
+  const proto = http.Server.prototype as NodeServer;
+  const o = state.orig;
+  o.listen = proto.listen;
+  o.close = proto.close;
+  const app = () => state.active as unknown as { manages(s: NodeServer): boolean; listen(s: NodeServer, a: unknown[]): NodeServer; close(s: NodeServer, cb?: unknown): NodeServer; adoptedSlot(s: NodeServer): Slot | undefined } | undefined;
+  proto.listen = function (this: NodeServer, ...args: unknown[]) {
+    const a = app();
+    if (!a || a.manages(this)) return o.listen!.apply(this, args);
+    return a.listen(this, args);
+  } as any;
+  proto.close = function (this: NodeServer, cb?: (err?: Error) => void) {
+    const a = app();
+    return a ? a.close(this, cb) : o.close!.call(this, cb);
+  } as any;
+  for (const name of SOCKET_METHODS) {
+    const fn = (o[name] = proto[name] as Function);
+    proto[name] = function (this: NodeServer, ...args: unknown[]) {
+      const slot = app()?.adoptedSlot(this);
+      if (!slot) return fn.apply(this, args);
+      const out = fn.apply(slot.real, args);
+      return out === slot.real ? this : out;
+    };
+  }
+  const listening = Object.getOwnPropertyDescriptor(proto, "listening");
+  if (listening?.get) {
+    const get = listening.get;
+    Object.defineProperty(proto, "listening", {
+      ...listening,
+      get(this: NodeServer) {
+        const slot = app()?.adoptedSlot(this);
+        return slot ? slot.current === this && get.call(slot.real) : get.call(this);
+      },
+    });
+  }
+  return state;
 }
 
 function isListening(server: NodeServer): boolean {

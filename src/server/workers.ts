@@ -1,0 +1,215 @@
+/**
+ * Workers (`new Worker(url)`, `node:worker_threads`). Bun's runtime plugins do not reach
+ * worker threads, so a worker's modules are found by scanning from its entry file, and an
+ * edit of one of them restarts the worker: the old thread is terminated and a new one
+ * starts with the same URL and options, behind the same object the app holds.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { loaderFor, transpiler } from "../loader/scan.ts";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** What the workers need from the app. */
+export interface WorkerHost {
+  /** The module creating a worker, when one of the app's modules is running. */
+  owner(): string | undefined;
+  /** Runs `fn` when `owner` is disposed (it runs again, or leaves the app). */
+  onDispose(owner: string, fn: () => void): void;
+  /** The app's modules `file` imports (resolved, in scope). */
+  deps(file: string): string[];
+}
+
+/** A worker the app started, as the reloader sees it. */
+export interface Tracked {
+  file: string;
+  /** Every module the worker loads, found by scanning from `file`. */
+  modules: Set<string>;
+  restart(): void;
+  dead: boolean;
+}
+
+const KEY = Symbol.for("hmr-run.workers");
+type Listener = Parameters<Worker["addEventListener"]>[1];
+
+export class Workers {
+  private live = new Set<Tracked>();
+
+  constructor(private host: WorkerHost) {}
+
+  /** Wraps `Worker` and `node:worker_threads`' Worker, once per process; they report to the latest app. */
+  install(): void {
+    const g = globalThis as any;
+    if (g[KEY]) return void (g[KEY].active = this);
+    const state = { active: this as Workers };
+    g[KEY] = state;
+    const WebWorker = globalThis.Worker;
+    const wrapped = function Worker(url: string | URL, options?: WorkerOptions) {
+      return state.active.web(WebWorker, url, options);
+    } as unknown as typeof globalThis.Worker;
+    wrapped.prototype = WebWorker.prototype;
+    globalThis.Worker = wrapped;
+    // Patched on the CommonJS exports before any ESM import of it: ESM namespaces of
+    // node builtins are built from them on first import (measured, Bun 1.4.5).
+    const threads = require("node:worker_threads");
+    const NodeWorker = threads.Worker;
+    const nodeWrapped = function Worker(url: string | URL, options?: Record<string, unknown>) {
+      return state.active.node(NodeWorker, url, options);
+    };
+    nodeWrapped.prototype = NodeWorker.prototype;
+    threads.Worker = nodeWrapped;
+  }
+
+  /** Workers that load any of `files`. */
+  using(files: Iterable<string>): Tracked[] {
+    const out: Tracked[] = [];
+    const list = [...files];
+    for (const w of this.live) if (!w.dead && list.some((f) => w.modules.has(f))) out.push(w);
+    return out;
+  }
+
+  /**
+   * Restarts `workers` once the `changed` files parse (a syntax error leaves the old
+   * threads running and is returned); returns their entry files.
+   */
+  restart(workers: Tracked[], changed: string[]): string[] | { error: unknown } {
+    for (const f of changed) {
+      const loader = loaderFor(f);
+      if (!loader) continue;
+      try {
+        transpiler(loader).transformSync(readFileSync(f, "utf8"));
+      } catch (err) {
+        // The transpiler knows no file name: put the file and position in the message.
+        const at = (err as { position?: { line: number; column: number } }).position;
+        const where = at ? `${f}:${at.line}:${at.column}` : f;
+        return { error: new SyntaxError(`${where}: ${(err as Error).message}`) };
+      }
+    }
+    const files: string[] = [];
+    for (const w of workers) {
+      if (w.dead) continue;
+      w.modules = this.scan(w.file);
+      w.restart();
+      files.push(w.file);
+    }
+    return files;
+  }
+
+  stopAll(): void {
+    this.live.clear();
+  }
+
+  private track(url: string | URL, restart: () => void, terminate: () => void): Tracked | undefined {
+    const owner = this.host.owner();
+    const file = fileOf(url, owner);
+    const t: Tracked | undefined = file ? { file, modules: this.scan(file), restart, dead: false } : undefined;
+    if (t) this.live.add(t);
+    // The module that made the worker runs again and makes a new one: end this one.
+    if (owner) this.host.onDispose(owner, () => {
+      if (t) (t.dead = true), this.live.delete(t);
+      terminate();
+    });
+    return t;
+  }
+
+  private scan(file: string): Set<string> {
+    const seen = new Set<string>([file]);
+    const todo = [file];
+    while (todo.length) for (const d of this.host.deps(todo.pop()!)) if (!seen.has(d)) seen.add(d), todo.push(d);
+    return seen;
+  }
+
+  /** A web `Worker` whose thread can be replaced: the app keeps this object. */
+  private web(Real: typeof globalThis.Worker, url: string | URL, options?: WorkerOptions): Worker {
+    let real = new Real(url, options);
+    const listeners: Array<[string, Listener, unknown]> = [];
+    const handlers: Record<string, unknown> = {};
+    const view = Object.create(Real.prototype) as Worker;
+    const own = (name: string, value: unknown) => Object.defineProperty(view, name, { value, configurable: true });
+    own("postMessage", (...a: unknown[]) => (real.postMessage as Function)(...a));
+    own("addEventListener", (type: string, fn: Listener, opts?: unknown) => {
+      listeners.push([type, fn, opts]);
+      real.addEventListener(type, fn, opts as AddEventListenerOptions);
+    });
+    own("removeEventListener", (type: string, fn: Listener, opts?: unknown) => {
+      const i = listeners.findIndex(([t, f]) => t === type && f === fn);
+      if (i >= 0) listeners.splice(i, 1);
+      real.removeEventListener(type, fn, opts as EventListenerOptions);
+    });
+    own("ref", () => real.ref());
+    own("unref", () => real.unref());
+    let ended = false;
+    own("terminate", () => {
+      ended = true;
+      if (t) (t.dead = true), this.live.delete(t);
+      real.terminate();
+    });
+    for (const name of ["onmessage", "onerror", "onmessageerror", "onopen", "onclose"]) {
+      Object.defineProperty(view, name, {
+        get: () => handlers[name] ?? null,
+        set: (fn) => {
+          handlers[name] = fn;
+          (real as any)[name] = fn;
+        },
+        configurable: true,
+      });
+    }
+    Object.defineProperty(view, "threadId", { get: () => real.threadId, configurable: true });
+    const t = this.track(url, () => {
+      if (ended) return;
+      real.terminate();
+      real = new Real(url, options);
+      for (const [type, fn, opts] of listeners) real.addEventListener(type, fn, opts as AddEventListenerOptions);
+      for (const [name, fn] of Object.entries(handlers)) (real as any)[name] = fn;
+    }, () => view.terminate());
+    return view;
+  }
+
+  /** A `node:worker_threads` Worker whose thread can be replaced, behind one EventEmitter. */
+  private node(Real: any, url: string | URL, options?: Record<string, unknown>): unknown {
+    const { EventEmitter } = require("node:events");
+    const view = new EventEmitter();
+    Object.setPrototypeOf(view, Real.prototype);
+    let real = new Real(url, options);
+    let ended = false;
+    const EVENTS = ["message", "messageerror", "error", "online", "exit"];
+    const attach = (w: any) => {
+      for (const ev of EVENTS) w.on(ev, (...a: unknown[]) => EventEmitter.prototype.emit.call(view, ev, ...a));
+    };
+    attach(real);
+    const own = (name: string, value: unknown) => Object.defineProperty(view, name, { value, configurable: true });
+    own("postMessage", (...a: unknown[]) => real.postMessage(...a));
+    own("ref", () => real.ref());
+    own("unref", () => real.unref());
+    own("terminate", () => {
+      ended = true;
+      if (t) (t.dead = true), this.live.delete(t);
+      return real.terminate();
+    });
+    for (const name of ["threadId", "stdout", "stderr", "stdin", "resourceLimits", "performance"]) {
+      Object.defineProperty(view, name, { get: () => real[name], configurable: true });
+    }
+    const t = this.track(url, () => {
+      if (ended) return;
+      // The old thread's exit is ours, not the app's: it would read as a crash.
+      real.removeAllListeners();
+      void real.terminate();
+      real = new Real(url, options);
+      attach(real);
+    }, () => void view.terminate());
+    return view;
+  }
+}
+
+/** The file a worker URL names: a `file:` URL, an absolute path, or a path relative to its creator or the working folder. */
+function fileOf(url: string | URL, owner: string | undefined): string | undefined {
+  const s = String(url);
+  if (s.startsWith("file:")) return fileURLToPath(s);
+  if (/^[a-z]+:/i.test(s)) return undefined; // blob:, data:, http: workers have no file to watch.
+  if (s.startsWith("/")) return s;
+  for (const base of [owner ? dirname(owner) : undefined, process.cwd()]) {
+    if (!base) continue;
+    const p = resolve(base, s);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
