@@ -261,7 +261,7 @@ export class App {
     }
     for (const fn of this.listeners) fn(res);
     if (res.kind !== "skipped") this.collectSoon();
-    if (res.kind !== "error") this.restartWorkers(forWorkers, batch, started);
+    if (res.kind === "ok" || res.kind === "skipped") this.restartWorkers(forWorkers, batch, started);
   }
 
   /** Workers loading a changed module start again, after the main thread's part succeeded. */
@@ -270,7 +270,7 @@ export class App {
     const changed = [...batch].filter((f) => workers.some((w) => w.modules.has(f)));
     const out = this.workers.restart(workers, changed);
     const ms = performance.now() - started;
-    if (!Array.isArray(out)) return logResult(this.o.log, { kind: "error", files: changed, error: out.error, ms }, this.isUserFile);
+    if (!Array.isArray(out)) return logResult(this.o.log, { kind: "failed", phase: "check", files: changed, error: out.error, ms }, this.isUserFile);
     if (!out.length) return;
     this.o.log.success(`${changed.map(rel).join(", ")} → worker${out.length === 1 ? "" : "s"} ${out.map(rel).join(", ")} restarted in ${ms.toFixed(1)} ms`);
   }
