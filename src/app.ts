@@ -350,7 +350,7 @@ export class App {
       if (this.host.has("entry")) {
         throw new EntryError(`${rel(this.o.entry)} no longer exports a servable ${name} export (keeping the previous handler): expected ${SERVABLE_SHAPES}`);
       }
-      const quiet = this.script || this.host.servers().length > 0 || this.o.servesElsewhere?.();
+      const quiet = this.script || this.host.urls().length > 0 || this.o.servesElsewhere?.();
       if (!quiet) this.o.log.info("the entry serves nothing: running it as a script");
       this.script = true;
       return;
