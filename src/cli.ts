@@ -19,6 +19,7 @@ export const args = {
   "env-file": { type: "string", description: "Load a dotenv file before the entry runs; repeatable, later files win; edits reload the app (default: none)", valueHint: "path" },
   clear: { type: "boolean", description: "Clear the terminal before each reload (default: false)", negativeDescription: "Do not clear the terminal (the default; undoes an earlier --clear)" },
   refresh: { type: "boolean", description: "Reload open browser pages after each reload and show errors in them (default: false)", negativeDescription: "No browser refresh (the default; undoes an earlier --refresh)" },
+  mcp: { type: "boolean", description: "Serve an MCP endpoint for agents at POST /__hmr-run/mcp, loopback only (default: true)", negativeDescription: "No MCP endpoint on the dev server" },
   "reload-include": { type: "string", description: "Watch this path; repeatable (default: the current folder)", valueHint: "path" },
   "reload-exclude": { type: "string", description: "Do not watch this path; repeatable; node_modules and .git never are (default: none)", valueHint: "path" },
   "tls-cert": { type: "string", description: "TLS certificate file (PEM); with --tls-key, serve https (default: none)", valueHint: "path" },
@@ -29,7 +30,7 @@ export const args = {
 } satisfies ArgsDef;
 
 const REPEATABLE = { "env-file": "envFiles", "reload-include": "include", "reload-exclude": "exclude" } as const;
-const BOOLEAN = new Set(["clear", "refresh"]);
+const BOOLEAN = new Set(["clear", "refresh", "mcp"]);
 
 /** What citty's usage does not list: the subcommand and the keys. */
 const FOOTER = `COMMANDS
@@ -82,7 +83,7 @@ export function collect(rawArgs: string[]): RawArgs {
     const name = flag.replace(/^--?/, "");
     if (name.startsWith("no-") && BOOLEAN.has(name.slice(3))) {
       if (eq >= 0) throw new UsageError(`${flag} takes no value`);
-      out[name.slice(3) as "clear" | "refresh"] = false;
+      out[name.slice(3) as "clear" | "refresh" | "mcp"] = false;
       continue;
     }
     if (!(name in args) || name === "entry") {
@@ -92,7 +93,7 @@ export function collect(rawArgs: string[]): RawArgs {
     if (BOOLEAN.has(name)) {
       const value = eq >= 0 ? a.slice(eq + 1) : "true";
       if (value !== "true" && value !== "false") throw new UsageError(`${flag} is on or off: use ${flag} or --no-${name}`);
-      out[name as "clear" | "refresh"] = value === "true";
+      out[name as "clear" | "refresh" | "mcp"] = value === "true";
       continue;
     }
     const value = eq >= 0 ? a.slice(eq + 1) : rawArgs[++i];

@@ -39,6 +39,10 @@ export async function runApp(o: RunOptions): Promise<void> {
     beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
     onSlowLoad: (path) => send({ t: "slow", path }),
   });
+  if (o.mcp) {
+    const { enableMcp } = await import("./server/mcp.ts");
+    enableMcp(app, o.cwd);
+  }
   if (o.refresh) {
     const { enableRefresh } = await import("./server/refresh.ts");
     enableRefresh(app);

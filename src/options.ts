@@ -25,6 +25,8 @@ export interface RunOptions {
   envFiles: string[];
   clear: boolean;
   refresh: boolean;
+  /** The dev server's MCP endpoint (`POST /__hmr-run/mcp`); off with --no-mcp. */
+  mcp: boolean;
   include: string[];
   exclude: string[];
   cwd: string;
@@ -40,6 +42,7 @@ export interface RawArgs {
   "log-format"?: string;
   clear?: boolean;
   refresh?: boolean;
+  mcp?: boolean;
   "tls-cert"?: string;
   "tls-key"?: string;
   envFiles: string[];
@@ -106,6 +109,7 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     envFiles,
     clear: !!raw.clear,
     refresh: !!raw.refresh,
+    mcp: raw.mcp !== false,
     include,
     exclude,
     cwd,
