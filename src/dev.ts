@@ -74,10 +74,13 @@ export async function runApp(o: RunOptions): Promise<void> {
       .catch((err) => log.error("shutdown failed", err))
       .finally(() => process.exit(0));
   };
+  // How the last reload that ran something ended, for the MCP stdio hub.
+  let outcome: "ok" | "rolled-back" | "failed" = "ok";
+  app.listeners.add((r) => void (r.kind !== "skipped" && (outcome = r.kind)));
   const mcp = installMcpStdio({
     settled: async () => {
       await app.idle();
-      return app.lastError === undefined;
+      return outcome;
     },
     // The client closed stdin: the session is over, for hmr-run too.
     onEnd: () => send({ t: "quit", why: "stdin" }),

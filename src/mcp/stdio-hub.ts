@@ -20,8 +20,8 @@ export interface Link {
 export interface HubIO {
   /** Writes one line to stdout; resolves once it may write again. */
   write(line: string): Promise<void>;
-  /** Resolves `true` once the reload running now (if any) served its new code, `false` when it failed. */
-  settled(): Promise<boolean>;
+  /** Resolves once the reload running now (if any) is over, with how it ended. */
+  settled(): Promise<"ok" | "rolled-back" | "failed">;
 }
 
 /** The list requests whose answers a client caches, and the notification that says one is stale. */
@@ -40,11 +40,13 @@ const HIDDEN_TIMEOUT = 2000;
 export class StdioHub {
   /** The link that answers the client's requests. */
   private current: Link | undefined;
+  /** The link of the last reload that served new code (or restored the last good code). */
+  private stable: Link | undefined;
   /** Messages that came before any server connected. */
   private early: Message[] = [];
   /** The client's session set-up, by method (the last `logging/setLevel` wins). */
   private session = new Map<string, Message>();
-  /** What the current link's lists were, as compared text; undefined until first asked. */
+  /** What the stable link's lists were, as compared text; undefined until first asked. */
   private lists: string[] | undefined;
   /** Server-to-client requests (sampling, roots), by id: the client's answer goes back to their sender. */
   private outgoing = new Map<string | number, Link>();
@@ -62,33 +64,30 @@ export class StdioHub {
   /**
    * A server's transport started. The first one takes the connection at once; a later one
    * (a reload ran the module again) is brought into the client's session first, then
-   * answers, so the reload's success line is true when it prints. If that reload fails,
-   * the previous server answers again.
+   * answers, so the reload's success line is true when it prints. A rollback's restored
+   * server is one more such link; if nothing could be restored, the last good one answers.
    */
   async attach(link: Link): Promise<void> {
-    const previous = this.current;
-    if (!previous) {
-      this.current = link;
+    if (!this.current) {
+      this.current = this.stable = link;
       for (const m of this.early.splice(0)) this.deliver(link, m);
       return;
     }
-    const before = this.session.has("initialize") ? (this.lists ?? (await this.snapshot(previous))) : undefined;
+    const stable = this.stable;
+    const before = stable && this.session.has("initialize") ? (this.lists ??= await this.snapshot(stable)) : undefined;
     for (const m of this.session.values()) {
       if (m.id === undefined) this.deliver(link, m);
       else await this.ask(link, m.method!, m.params);
     }
     this.current = link;
-    this.lists = undefined;
-    void this.io.settled().then(async (ok) => {
+    void this.io.settled().then(async (outcome) => {
+      // A later link of the same reload (a rollback's) settles it instead.
       if (this.current !== link) return;
-      if (!ok) {
-        this.current = previous;
-        this.lists = before;
-        return;
-      }
-      if (!before) return;
+      if (outcome === "failed") return void (this.current = this.stable);
+      this.stable = link;
+      if (!before) return void (this.lists = undefined);
       const after = await this.snapshot(link);
-      if (this.current !== link) return;
+      if (this.stable !== link) return;
       this.lists = after;
       for (const [i, list] of LISTS.entries()) {
         if (before[i] !== after[i]) await this.io.write(JSON.stringify({ jsonrpc: "2.0", method: list.notify }) + "\n");
@@ -98,8 +97,9 @@ export class StdioHub {
 
   /** The app closed a server's transport itself. */
   detach(link: Link): void {
-    if (this.current === link) {
-      this.current = undefined;
+    if (this.current === link) this.current = undefined;
+    if (this.stable === link) {
+      this.stable = undefined;
       this.lists = undefined;
     }
   }
@@ -129,7 +129,7 @@ export class StdioHub {
   /** stdin ended: the client is gone. */
   end(): void {
     this.current?.onclose?.();
-    this.current = undefined;
+    this.current = this.stable = undefined;
   }
 
   /** Each list of `link` as comparable text (an error answer counts too: the list is absent). */

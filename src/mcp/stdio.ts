@@ -12,8 +12,8 @@ const HOOK = Symbol.for("hmr-run.mcp.stdio");
 const SDK_STDIO = /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]stdio\.js$/;
 
 export interface McpStdioOptions {
-  /** Resolves once the running reload (if any) is done: `true` when its new code is served. */
-  settled(): Promise<boolean>;
+  /** Resolves once the running reload (if any) is over, with how it ended. */
+  settled(): Promise<"ok" | "rolled-back" | "failed">;
   /** The client closed stdin: the session is over. */
   onEnd(): void;
   warn(message: string): void;

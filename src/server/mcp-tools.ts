@@ -45,8 +45,9 @@ export function devTools(v: DevView): DevTool[] {
     const r = l.result;
     const base = { at: new Date(l.at).toISOString(), files: r.files.map(rel) };
     if (r.kind === "ok") return { ...base, ok: true, executed: r.executed.map(rel), ms: Math.round(r.ms * 10) / 10 };
-    if (r.kind === "error") return { ...base, ok: false, error: errorOf(r.error) };
-    return { ...base, ok: true, skipped: r.reason };
+    if (r.kind === "skipped") return { ...base, ok: true, skipped: r.reason };
+    // rolled-back: the last good code runs again; failed: it never stopped running.
+    return { ...base, ok: false, outcome: r.kind, phase: r.phase, error: errorOf(r.error) };
   };
   const known = (p: string | undefined) => {
     if (!p) throw new Error("give a file, relative to the project folder (e.g. src/routes.ts)");
