@@ -21,7 +21,7 @@ import { errorOf } from "./reload/result.ts";
 import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { Workers, type Tracked } from "./server/workers.ts";
-import { declaresExport, servableOf, SERVABLE_SHAPES } from "./server/shape.ts";
+import { declaresExport, servableOf, SERVABLE_SHAPES, unsupportedShape } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
 import { parentDir } from "./paths.ts";
 
@@ -351,7 +351,9 @@ export class App {
         throw new EntryError(`${rel(this.o.entry)} no longer exports a servable ${name} export (keeping the previous handler): expected ${SERVABLE_SHAPES}`);
       }
       const quiet = this.script || this.host.urls().length > 0 || this.o.servesElsewhere?.();
-      if (!quiet) this.o.log.info("the entry serves nothing: running it as a script");
+      const unsupported = unsupportedShape(value);
+      if (unsupported && !this.script) this.o.log.warn(unsupported);
+      else if (!quiet) this.o.log.info("the entry serves nothing: running it as a script");
       this.script = true;
       return;
     }

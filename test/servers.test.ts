@@ -116,6 +116,21 @@ import.meta.hot?.dispose(() => new Promise<void>((resolve) => { server.close(() 
   });
 });
 
+describe("node:http apps as the entry's export", () => {
+  test("export default of an Express app or a Koa app is served on --port and reloaded", async () => {
+    const { fx, run } = start({
+      "greet.ts": `export const greet = () => "hello 0";\n`,
+      "main.ts": `import express from "express";\nimport { greet } from "./greet.ts";\nconst app = express();\napp.get("/", (_req, res) => { res.send(greet()); });\nexport default app;\n`,
+    });
+    await run.until("hello 0");
+    fx.write("greet.ts", `export const greet = () => "hello 1";\n`);
+    await run.until("hello 1");
+    fx.write("main.ts", `import Koa from "koa";\nimport { greet } from "./greet.ts";\nconst app = new Koa();\napp.use((ctx) => { ctx.body = "koa " + greet(); });\nexport default app;\n`);
+    await run.until("koa hello 1");
+    expect(run.out).not.toMatch(/\[error\]|script/);
+  });
+});
+
 describe("several servers in one app", () => {
   test("a ws side server keeps its port, the default export gets --port; a taken port fails the reload", async () => {
     const wsPort = freePort();

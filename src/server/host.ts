@@ -147,6 +147,7 @@ export class Host {
   /** Is `value` (an exported server, app or options object) already served by a server the app started? */
   serves(value: unknown): boolean {
     if (!value || (typeof value !== "object" && typeof value !== "function")) return false;
+    if (this.node.serves(value)) return true;
     const v = value as Record<string, unknown>;
     if (this.handedOut.has(v) || (v.server && typeof v.server === "object" && this.handedOut.has(v.server))) return true;
     for (const slot of this.slots.values()) if ((slot.server as unknown) === v || (v.fetch && slot.user.fetch === v.fetch)) return true;

@@ -107,6 +107,14 @@ export class NodeServers {
     return this.slots.has(key);
   }
 
+  /** Is `value` a server listening here, or the request handler of one (an Express app)? */
+  serves(value: unknown): boolean {
+    for (const s of this.slots.values()) {
+      if (s.real === value || s.current === value || (s.current.listeners("request") as unknown[]).includes(value)) return true;
+    }
+    return false;
+  }
+
   keys(): string[] {
     return [...this.slots.keys()];
   }
@@ -291,7 +299,7 @@ export function parseListen(args: unknown[]): { want: Place; options: Record<str
   const want: Place = {};
   if (typeof options.path === "string") want.unix = options.path;
   else {
-    want.port = typeof port === "number" ? port : 0;
+    if (typeof port === "number") want.port = port;
     if (typeof options.host === "string") want.hostname = options.host;
   }
   return { want, options, callback };

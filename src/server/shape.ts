@@ -4,6 +4,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import { loaderFor } from "../loader/scan.ts";
 
 /** Does the module at `path` declare export `name` (read statically, before it runs)? */
@@ -19,7 +20,7 @@ export function declaresExport(path: string, name: string): boolean {
 
 /** The shapes an entry's export may take, for error messages. */
 export const SERVABLE_SHAPES =
-  "an object with fetch() or routes (Bun.serve options), an app with .fetch (Elysia, Hono), or a (request) => Response function";
+  "an object with fetch() or routes (Bun.serve options), an app with .fetch (Elysia, Hono), a (request) => Response function, an Express or Koa app, or a node:http server";
 
 export type Servable =
   | { kind: "options"; options: Record<string, any> }
@@ -27,6 +28,8 @@ export type Servable =
 
 /** How to serve `value`, or undefined when it is not a servable shape. */
 export function servableOf(value: unknown): Servable | undefined {
+  const node = nodeHandlerOf(value);
+  if (node) return { kind: "listen", app: { listen: () => (node instanceof http.Server ? node : http.createServer(node)).listen() } };
   if (typeof value === "function") {
     // A class or an app factory is not a handler; a plain function taking a request is.
     if (/^class\b/.test(Function.prototype.toString.call(value))) return undefined;
@@ -42,6 +45,29 @@ export function servableOf(value: unknown): Servable | undefined {
     return { kind: "options", options: { fetch: (req: Request, server: unknown) => app.fetch(req, server) } };
   }
   if (typeof v.fetch === "function" || (v.routes && typeof v.routes === "object")) return { kind: "options", options: v };
+  return undefined;
+}
+
+type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/** An Express or Koa app, or a node:http server not listening yet: served through node:http. */
+function nodeHandlerOf(value: unknown): NodeHandler | http.Server | undefined {
+  if (value instanceof http.Server) return value.listening ? undefined : value;
+  if (!value || (typeof value !== "object" && typeof value !== "function")) return undefined;
+  const v = value as Record<string, any>;
+  // Express (and Connect): the app is a (req, res, next) function with .handle and .listen.
+  if (typeof value === "function" && typeof v.handle === "function" && typeof v.listen === "function") return value as NodeHandler;
+  // Koa: .callback() makes the (req, res) handler.
+  if (typeof v.callback === "function" && typeof v.listen === "function" && Array.isArray(v.middleware)) return v.callback();
+  return undefined;
+}
+
+/** Why an export that looks like a server is not served, as one line; undefined when it does not look like one. */
+export function unsupportedShape(value: unknown): string | undefined {
+  const v = value as Record<string, any> | undefined;
+  if (v && typeof v === "object" && typeof v.listen === "function" && typeof v.ready === "function" && v.server instanceof http.Server) {
+    return "the export is a Fastify instance, which hmr-run does not serve from an export: call `await app.listen({ port })` in the entry (hmr-run takes that server over on reloads)";
+  }
   return undefined;
 }
 
