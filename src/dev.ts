@@ -5,7 +5,7 @@
  * way: supervisor → app (reloader → graph/loader → host).
  */
 import { App, EntryError } from "./app.ts";
-import { EnvFiles, EnvFileError } from "./env.ts";
+import { EnvFiles, envFilesOf } from "./env/files.ts";
 import { createLogger, muteErrors } from "./log.ts";
 import { makeScope } from "./loader/scope.ts";
 import { ServeError } from "./server/host.ts";
@@ -22,13 +22,10 @@ export async function runApp(o: RunOptions): Promise<void> {
   // Ctrl+C in a terminal reaches the whole process group: the supervisor decides, and
   // sends "stop" so dispose hooks run here.
   process.on("SIGINT", () => {});
-  const env = new EnvFiles(o.envFiles);
-  try {
-    env.apply();
-  } catch (err) {
-    if (err instanceof EnvFileError) fatal(err.message);
-    throw err;
-  }
+  // This process was started with --no-env-file, from the shell's environment: the env
+  // files are applied here, so an edit of one can be applied again.
+  const env = new EnvFiles(envFilesOf(o), process.env);
+  for (const w of env.apply().warnings) log.warn(w);
   const app = new App({
     entry: o.entry,
     exportName: o.exportName,
@@ -48,20 +45,17 @@ export async function runApp(o: RunOptions): Promise<void> {
     enableRefresh(app);
   }
 
-  const envSet = new Set(o.envFiles);
+  const envSet = new Set(env.files);
   /** The last batch received; "idle" says every batch up to it has been applied. */
   let received = 0;
   const settled = (p: Promise<void>, seq: number) => void p.then(() => send({ t: "idle", seq: Math.max(seq, received) }));
   const changed = (files: Set<string>) => {
     if ([...files].some((f) => envSet.has(f))) {
       for (const f of envSet) files.delete(f);
-      try {
-        const { changed } = env.apply();
-        log.info(`env files changed (${changed.length ? changed.join(", ") : "no variable"}): reloading the app`);
-        return app.reloadAll();
-      } catch (err) {
-        log.error(err instanceof Error ? err.message : String(err));
-      }
+      const { changed, warnings } = env.apply();
+      for (const w of warnings) log.warn(w);
+      log.info(`env files changed (${changed.length ? changed.join(", ") : "no variable"}): reloading the app`);
+      return app.reloadAll();
     }
     return app.changed(files);
   };

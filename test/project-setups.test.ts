@@ -99,3 +99,32 @@ describe("file-system routers", () => {
     await run.until(`b.txt deux,one {"pages":3,"api":3}`);
   });
 });
+
+describe("Bun's env files", () => {
+  const SHOW = `export default { fetch: () => Response.json(["WHO", "LOCAL_ONLY", "FROM_SHELL", "QUOTED"].map((k) => process.env[k] ?? null)) };\n`;
+
+  test("without --env-file: .env, .env.development, .env.local in Bun's order; an edit reloads; the shell always wins", async () => {
+    const { fx, run } = start(
+      {
+        ".env": `WHO=env\nFROM_SHELL=shell\nQUOTED="say \\"hi\\"" # Bun keeps the backslashes\nthis line is not KEY=value\n`,
+        ".env.development": "WHO=development\n",
+        ".env.local": "LOCAL_ONLY=local\n",
+        "main.ts": SHOW,
+      },
+      ["main.ts"],
+      // Set in the shell to the very value .env holds: still the shell's. (bun test sets
+      // NODE_ENV=test, where Bun loads .env.test instead: a shell has no NODE_ENV.)
+      { FROM_SHELL: "shell", NODE_ENV: "" },
+    );
+    await run.until(`["development","local","shell","say \\\\\\"hi\\\\\\""]`);
+    expect(run.out).toContain(".env:4: not KEY=value; ignored, as Bun ignores it");
+    let m = run.mark();
+    fx.write(".env.local", "LOCAL_ONLY=edited\nWHO=local\n");
+    await run.until(`["local","edited","shell","say \\\\\\"hi\\\\\\""]`);
+    expect(await run.output("env files changed", m)).toMatch(/env files changed \((LOCAL_ONLY, WHO|WHO, LOCAL_ONLY)\): reloading the app/);
+    m = run.mark();
+    fx.write(".env", "FROM_SHELL=file\n");
+    await run.output("env files changed (QUOTED)", m);
+    await run.until(`["local","edited","shell",null]`);
+  });
+});

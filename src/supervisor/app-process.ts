@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RunOptions } from "../options.ts";
 import { OPTIONS_ENV, type FromApp, type ToApp } from "./protocol.ts";
+import { shellEnv } from "../env/shell.ts";
 
 const APP_MAIN = join(import.meta.dir, "..", "dev.ts");
 const PING_MS = 500;
@@ -36,9 +37,11 @@ export class AppProcess {
     private readonly watchdogMs: number,
   ) {
     // The app sees hmr-run's own arguments in process.argv, as when both ran in one process.
-    this.proc = Bun.spawn([process.execPath, APP_MAIN, ...process.argv.slice(2)], {
+    // The app process loads the env files itself (src/env/), from the shell's environment:
+    // Bun loaded them into this process already, where an edit could not be undone.
+    this.proc = Bun.spawn([process.execPath, "--no-env-file", APP_MAIN, ...process.argv.slice(2)], {
       stdio: [stdin, "inherit", "inherit"],
-      env: { ...process.env, [OPTIONS_ENV]: JSON.stringify({ options, parent: process.pid }) },
+      env: { ...shellEnv(options.cwd), [OPTIONS_ENV]: JSON.stringify({ options, parent: process.pid }) },
       ipc: (m: FromApp) => this.onMessage(m),
       onExit: (_p, code, signal) => {
         this.exited = true;

@@ -8,10 +8,13 @@ import type { ConsolaInstance } from "consola/core";
 import { keysOn, listenKeys } from "../keys.ts";
 import { createLogger } from "../log.ts";
 import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { inScope, isFile, makeScope, type Scope } from "../loader/scope.ts";
 import { shown } from "../paths.ts";
 import { UsageError, type RunOptions } from "../options.ts";
 import { AppProcess } from "./app-process.ts";
+import { envFilesOf } from "../env/files.ts";
+import { shellEnv } from "../env/shell.ts";
 import { ConfigFiles } from "./config-files.ts";
 import { startWatching, type Watching } from "./watch-limits.ts";
 import type { FromApp } from "./protocol.ts";
@@ -59,7 +62,11 @@ class Supervisor {
   private started = Promise.withResolvers<void>();
   private bannerShown = false;
 
+  /** The files Bun would load into the app's environment: --env-file, else .env and friends. */
+  private readonly envFiles: string[];
+
   constructor(private readonly o: RunOptions) {
+    this.envFiles = envFilesOf(o, shellEnv(o.cwd));
     this.log = createLogger(o.logLevel, o.logFormat);
     this.scope = makeScope(o.include, o.exclude, o.cwd);
     this.configs = new ConfigFiles([o.cwd, ...this.scope.include.filter((d) => !isFile(d))]);
@@ -70,7 +77,7 @@ class Supervisor {
   async start(): Promise<void> {
     this.onSignals();
     // Watch before the entry loads: a save made while it starts is not lost.
-    this.watcher = startWatching(this.scope, (files) => this.onSaves(files), [...this.o.envFiles, ...this.configs.paths], this.log);
+    this.watcher = startWatching(this.scope, (files) => this.onSaves(files), [...this.envFiles, ...this.configs.paths], this.log);
     this.spawn();
     try {
       await this.started.promise;
@@ -121,7 +128,7 @@ class Supervisor {
     const app = this.app;
     // Only a save of code or data can fix an app that is gone or stuck; a log file it (or a
     // shell redirect of hmr-run's output) writes in the watched folder must not restart it.
-    const fixes = [...files].filter((f) => CODE_OR_DATA.test(f) || this.o.envFiles.includes(f));
+    const fixes = [...files].filter((f) => CODE_OR_DATA.test(f) || this.envFiles.includes(f));
     if (!app || app.unresponsive(STUCK_MS) || (this.slowPath && app.busySince !== undefined)) {
       if (!fixes.length) return;
       const before = !app ? "" : this.slowPath ? `${rel(this.slowPath)} never finished loading; ` : `${this.busyWith} stopped answering; `;
@@ -244,6 +251,8 @@ class Supervisor {
     const served = [...urls, ...(mcpStdio ? ["an MCP server on stdio"] : [])];
     const where = served.length ? `serving ${served.join(", ")}` : loaded ? "running as a script (no server)" : "waiting for a fix";
     const ex = scope.exclude.filter((e) => !e.startsWith(OWN_SRC));
+    // Bun's own env files are named once they exist; --env-file ones always.
+    const envFrom = (o.envFiles.length ? o.envFiles : [...this.envFiles].reverse()).filter((f) => o.envFiles.length || existsSync(f));
     const event = {
       type: "start",
       version: pkg.version,
@@ -255,7 +264,7 @@ class Supervisor {
       loaded,
       watching: scope.include,
       excluding: ex,
-      envFiles: o.envFiles,
+      envFiles: envFrom,
     };
     this.log.info({
       event,
@@ -263,7 +272,7 @@ class Supervisor {
         `hmr-run ${pkg.version} on Bun ${Bun.version}: ${where}\n` +
         `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${scope.include.map(rel).join(", ")}` +
         (ex.length ? `, excluding ${ex.map(rel).join(", ")}` : "") +
-        (o.envFiles.length ? `, env from ${o.envFiles.map(rel).join(", ")}` : "") +
+        (envFrom.length ? `, env from ${envFrom.map(rel).join(", ")}` : "") +
         `\n  r + Enter reloads everything, R + Enter restarts, Ctrl+C stops`,
     });
     // The entry is loaded either way, but outside the scope it is never re-run: say so once.
