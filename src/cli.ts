@@ -33,7 +33,11 @@ const REPEATABLE = { "env-file": "envFiles", "reload-include": "include", "reloa
 const BOOLEAN = new Set(["clear", "refresh", "mcp"]);
 
 /** What citty's usage does not list: the subcommand and the keys. */
-const FOOTER = `COMMANDS
+const FOOTER = `APP ARGUMENTS
+
+  hmr-run server.ts -- a b    the app's process.argv.slice(2) is ["a", "b"], as under bun server.ts a b
+
+COMMANDS
 
   test         hmr-run test [options] [filters]: bun test, re-running on each save only
                the test files it can affect (see hmr-run test --help)
@@ -66,12 +70,13 @@ export const main = defineCommand({
  * `--no-x` win wherever it stands, while here later flags win, as in Bun's own CLI.
  */
 export function collect(rawArgs: string[]): RawArgs {
-  const out: RawArgs = { envFiles: [], include: [], exclude: [] };
+  const out: RawArgs = { envFiles: [], include: [], exclude: [], args: [] };
   const positionals: string[] = [];
   for (let i = 0; i < rawArgs.length; i++) {
     const a = rawArgs[i]!;
+    // The rest is the app's: `hmr-run server.ts -- stdio` runs as `bun server.ts stdio`.
     if (a === "--") {
-      positionals.push(...rawArgs.slice(i + 1));
+      out.args = rawArgs.slice(i + 1);
       break;
     }
     if (!a.startsWith("-") || a === "-") {
@@ -142,7 +147,7 @@ export async function helpText(): Promise<string> {
 
 if (import.meta.main) {
   const argv = process.argv.slice(2);
-  // Flags after `--` belong to the entry's name, not to hmr-run.
+  // Flags after `--` belong to the app, not to hmr-run.
   const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   try {
     if (argv[0] === "test") {

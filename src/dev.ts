@@ -122,5 +122,7 @@ if (import.meta.main) {
   }
   const { options, parent } = JSON.parse(payload) as { options: RunOptions; parent: number };
   dieWithParent(parent);
+  // The app sees the argv `bun entry ...args` would give it; apps read their own arguments from index 2.
+  process.argv = [process.execPath, options.entry, ...(options.args ?? [])];
   await runApp(options);
 }

@@ -30,6 +30,8 @@ export interface RunOptions {
   include: string[];
   exclude: string[];
   cwd: string;
+  /** Arguments for the app (after `--`): its `process.argv.slice(2)`, as under `bun entry ...args`. */
+  args: string[];
 }
 
 /** The raw values citty parsed, plus the repeatable flags collected from argv. */
@@ -48,6 +50,7 @@ export interface RawArgs {
   envFiles: string[];
   include: string[];
   exclude: string[];
+  args?: string[];
 }
 
 /** Checks every flag against the file system and the environment; throws UsageError on the first problem. */
@@ -113,6 +116,7 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     include,
     exclude,
     cwd,
+    args: raw.args ?? [],
   };
 }
 

@@ -520,3 +520,12 @@ lv2CUY1/sY7WzRqNr3MA4OoA95uhRANCAARKDdObdyVn+E7nMocA4otdbd9hbiVO
 EphSVs6n6/r7hO94047P4RRMYOOARUmVx1j2BpZSJvduZGt/eUmUNjXI
 -----END PRIVATE KEY-----
 `;
+
+describe("the app's arguments", () => {
+  test("after --, they are the app's process.argv.slice(2), and argv[1] is the entry, as under bun", async () => {
+    const fx = fixture({ "main.ts": `export default { fetch: () => Response.json(process.argv.slice(1)) };\n` });
+    const port = freePort();
+    const run = start(fx, ["main.ts", "--port", String(port), "--host", "127.0.0.1", "--", "stdio", "--verbose"], { port });
+    expect(JSON.parse(await run.until((b) => b.startsWith("[")))).toEqual([fx.path("main.ts"), "stdio", "--verbose"]);
+  });
+});

@@ -36,10 +36,10 @@ export class AppProcess {
     private readonly events: AppEvents,
     private readonly watchdogMs: number,
   ) {
-    // The app sees hmr-run's own arguments in process.argv, as when both ran in one process.
+    // src/dev.ts sets the app's process.argv from the options, as `bun entry ...args` would.
     // The app process loads the env files itself (src/env/), from the shell's environment:
     // Bun loaded them into this process already, where an edit could not be undone.
-    this.proc = Bun.spawn([process.execPath, "--no-env-file", APP_MAIN, ...process.argv.slice(2)], {
+    this.proc = Bun.spawn([process.execPath, "--no-env-file", APP_MAIN], {
       stdio: [stdin, "inherit", "inherit"],
       env: { ...shellEnv(options.cwd), [OPTIONS_ENV]: JSON.stringify({ options, parent: process.pid }) },
       ipc: (m: FromApp) => this.onMessage(m),
