@@ -21,6 +21,8 @@ export const args = {
   refresh: { type: "boolean", description: "Reload open browser pages after each reload and show errors in them (default: false)", negativeDescription: "No browser refresh (the default; undoes an earlier --refresh)" },
   mcp: { type: "boolean", description: "Serve an MCP endpoint for agents at POST /__hmr-run/mcp, loopback only (default: true)", negativeDescription: "No MCP endpoint on the dev server" },
   "reload-include": { type: "string", description: "Watch this path; repeatable (default: the current folder)", valueHint: "path" },
+  poll: { type: "boolean", description: "Poll for changes instead of using file events; on by itself on network, VM and WSL mounts (default: false)", negativeDescription: "File events where they arrive (the default; undoes an earlier --poll)" },
+  "poll-interval": { type: "string", description: "How often to poll, in ms, whenever polling is on (default: 300)", valueHint: "ms" },
   "reload-exclude": { type: "string", description: "Do not watch this path; repeatable; node_modules and .git never are (default: none)", valueHint: "path" },
   "tls-cert": { type: "string", description: "TLS certificate file (PEM); with --tls-key, serve https (default: none)", valueHint: "path" },
   "tls-key": { type: "string", description: "TLS private key file (PEM) (default: none)", valueHint: "path" },
@@ -30,7 +32,7 @@ export const args = {
 } satisfies ArgsDef;
 
 const REPEATABLE = { "env-file": "envFiles", "reload-include": "include", "reload-exclude": "exclude" } as const;
-const BOOLEAN = new Set(["clear", "refresh", "mcp"]);
+const BOOLEAN = new Set(["clear", "refresh", "mcp", "poll"]);
 
 /** What citty's usage does not list: the subcommand and the keys. */
 const FOOTER = `APP ARGUMENTS
@@ -88,7 +90,7 @@ export function collect(rawArgs: string[]): RawArgs {
     const name = flag.replace(/^--?/, "");
     if (name.startsWith("no-") && BOOLEAN.has(name.slice(3))) {
       if (eq >= 0) throw new UsageError(`${flag} takes no value`);
-      out[name.slice(3) as "clear" | "refresh" | "mcp"] = false;
+      out[name.slice(3) as "clear" | "refresh" | "mcp" | "poll"] = false;
       continue;
     }
     if (!(name in args) || name === "entry") {
@@ -98,7 +100,7 @@ export function collect(rawArgs: string[]): RawArgs {
     if (BOOLEAN.has(name)) {
       const value = eq >= 0 ? a.slice(eq + 1) : "true";
       if (value !== "true" && value !== "false") throw new UsageError(`${flag} is on or off: use ${flag} or --no-${name}`);
-      out[name as "clear" | "refresh" | "mcp"] = value === "true";
+      out[name as "clear" | "refresh" | "mcp" | "poll"] = value === "true";
       continue;
     }
     const value = eq >= 0 ? a.slice(eq + 1) : rawArgs[++i];

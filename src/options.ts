@@ -4,6 +4,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
+import { POLL_MS } from "./watch/poll-watch.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** Bad input from the user: printed as one line, exit code 2. */
@@ -29,6 +30,10 @@ export interface RunOptions {
   mcp: boolean;
   include: string[];
   exclude: string[];
+  /** Poll for changes instead of OS file events (`--poll`). */
+  poll: boolean;
+  /** The polling period in ms (`--poll-interval`), whenever polling is on. */
+  pollMs: number;
   cwd: string;
   /** Arguments for the app (after `--`): its `process.argv.slice(2)`, as under `bun entry ...args`. */
   args: string[];
@@ -45,6 +50,8 @@ export interface RawArgs {
   clear?: boolean;
   refresh?: boolean;
   mcp?: boolean;
+  poll?: boolean;
+  "poll-interval"?: string;
   "tls-cert"?: string;
   "tls-key"?: string;
   envFiles: string[];
@@ -99,6 +106,7 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     return abs;
   });
   const exclude = raw.exclude.map((p) => resolve(cwd, p));
+  const pollMs = parsePollInterval(raw["poll-interval"]);
   return {
     entry,
     exportName,
@@ -115,9 +123,21 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     mcp: raw.mcp !== false,
     include,
     exclude,
+    poll: !!raw.poll,
+    pollMs,
     cwd,
     args: raw.args ?? [],
   };
+}
+
+/** `--poll-interval`: whole milliseconds, 10 at least (a tighter loop only burns CPU). */
+function parsePollInterval(value: string | undefined): number {
+  if (value === undefined) return POLL_MS;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 10 || n > 600_000) {
+    throw new UsageError(`--poll-interval must be a whole number of milliseconds from 10 to 600000 (got "${value}")`);
+  }
+  return n;
 }
 
 /** `--port`, else the variables Bun.serve reads, in its order: $BUN_PORT, $PORT, $NODE_PORT. */

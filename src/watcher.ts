@@ -3,10 +3,14 @@
  * One editor save can be 1 to 5 events (truncate+write, temp file+rename,
  * backup+write+delete), so events settle briefly before a batch goes out.
  */
-import { watch, type FSWatcher } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { watch } from "node:fs";
+import { basename } from "node:path";
 import { inScope, isFile, type Scope } from "./loader/scope.ts";
-import { isUnder } from "./paths.ts";
+import { isUnder, NEVER_WATCHED, shown } from "./paths.ts";
+import { limitMessage, WatchLimitError, type ChangeSource, type WatchSet } from "./watch/source.ts";
+import { OsWatch } from "./watch/os-watch.ts";
+import { PollWatch, POLL_MS } from "./watch/poll-watch.ts";
+import { isWsl, readMounts, whyPoll } from "./watch/mounts.ts";
 
 export interface WatcherOptions {
   /** Quiet time before a batch goes out (ms). */
@@ -21,11 +25,30 @@ export interface WatcherOptions {
   maxWaitMs?: number;
   /** Extra files outside the scope to watch (env files). */
   extra?: string[];
+  /** Poll instead of using the OS's file events (`--poll`). */
+  poll?: boolean;
+  /** The polling period (ms), `--poll-interval`. */
+  pollMs?: number;
+  /** Where the one-line notices go (polling turned on, a watch limit reached). */
+  log?: { info(msg: string): void; warn(msg: string): void };
+  /** @internal `fs.watch`, or a stand-in that fails as the OS does at its limits. */
+  watchFn?: typeof watch;
 }
 
-/** Watches `scope` recursively; `onBatch` gets each settled set of absolute paths. */
+/** The watched folders and single files of `scope`, with what is never entered. */
+export function watchSet(scope: Scope, extra: string[] = []): WatchSet {
+  const dirs = scope.include.filter((d) => !isFile(d));
+  const files = [...new Set([...scope.include.filter(isFile), ...extra])];
+  return {
+    roots: dirs.filter((d) => !dirs.some((o) => o !== d && isUnder(d, o))),
+    files,
+    skip: (dir) => NEVER_WATCHED.includes(basename(dir)) || scope.exclude.some((e) => isUnder(dir, e)),
+  };
+}
+
+/** Watches `scope` (OS events or polling); `onBatch` gets each settled set of absolute paths. */
 export class Watcher {
-  private watchers: FSWatcher[] = [];
+  private sources: ChangeSource[] = [];
   private pending = new Set<string>();
   private timer: Timer | undefined;
   private firstAt = 0;
@@ -44,37 +67,69 @@ export class Watcher {
     // empty file seen mid-save is looked at again by the app. A person saves far less
     // often than every 100 ms; tools (formatters, git checkout, generators) do: within such
     // a storm, wait for 150 ms of quiet, flushing at least every 500 ms.
-    this.o = { settleMs: 2, multiSettleMs: 12, stormSettleMs: 150, stormWindowMs: 100, maxWaitMs: 500, extra: [], ...options };
+    this.o = {
+      settleMs: 2,
+      multiSettleMs: 12,
+      stormSettleMs: 150,
+      stormWindowMs: 100,
+      maxWaitMs: 500,
+      extra: [],
+      poll: false,
+      pollMs: POLL_MS,
+      log: { info: () => {}, warn: () => {} },
+      watchFn: watch,
+      ...options,
+    };
   }
 
+  /** Starts watching: OS events where they arrive, polling where they cannot (or with `poll`). */
   start(): void {
-    for (const dir of this.scope.include.filter((d) => !isFile(d))) {
-      const w = watch(dir, { recursive: true }, (_event, name) => {
-        if (name) this.note(join(dir, name.toString()));
-      });
-      w.on("error", () => {}); // A watched folder that disappears just stops reporting; nothing to recover.
-      this.watchers.push(w);
+    const set = watchSet(this.scope, this.o.extra);
+    const log = this.o.log;
+    if (this.o.poll) {
+      this.use(new PollWatch(set, this.o.pollMs));
+      return;
     }
-    // Extra files outside the scope are watched through their folder: an editor that saves
-    // by renaming a temp file over one would end a watch on the file itself after one save.
-    const byDir = new Map<string, Set<string>>();
-    for (const file of [...this.o.extra, ...this.scope.include.filter(isFile)]) {
-      if (this.scope.include.some((d) => d !== file && isUnder(file, d))) continue;
-      const dir = dirname(file);
-      if (!byDir.has(dir)) byDir.set(dir, new Set());
-      byDir.get(dir)!.add(basename(file));
+    // Paths on mounts that deliver no events are polled; the rest get OS events.
+    const mounts = readMounts();
+    const wsl = isWsl();
+    const why = (p: string) => whyPoll(p, mounts, wsl);
+    const polled = [...set.roots, ...set.files].filter((p) => why(p));
+    if (polled.length) {
+      log.info(`polling for changes every ${this.o.pollMs} ms: ${shown(polled[0]!)} is ${why(polled[0]!)}, where file events do not arrive`);
+      const onPoll = (p: string) => polled.includes(p);
+      this.use(new PollWatch({ ...set, roots: set.roots.filter(onPoll), files: set.files.filter(onPoll) }, this.o.pollMs));
     }
-    for (const [dir, names] of byDir) {
-      try {
-        const w = watch(dir, (_event, name) => {
-          if (name && names.has(name.toString())) this.note(join(dir, name.toString()));
-        });
-        w.on("error", () => {}); // As above: a vanished folder ends its own watch. // A watched folder that disappears just stops reporting; nothing to recover.
-        this.watchers.push(w);
-      } catch {
-        // A missing folder: the env file check at start-up has already said so.
-      }
+    const rest = { ...set, roots: set.roots.filter((p) => !why(p)), files: set.files.filter((p) => !why(p)) };
+    if (!rest.roots.length && !rest.files.length) return;
+    const os = new OsWatch(rest, undefined, this.o.watchFn);
+    os.onLimit = (err) => this.fallBack(err, os, rest);
+    try {
+      this.use(os);
+    } catch (err) {
+      const limit = WatchLimitError.from(err);
+      if (!limit) throw err;
+      this.fallBack(limit, os, rest);
     }
+  }
+
+  /** How the watched paths are watched now (for the banner and tests). */
+  get kinds(): Array<"os" | "poll"> {
+    return this.sources.map((s) => s.kind);
+  }
+
+  private use(source: ChangeSource): void {
+    this.sources.push(source);
+    source.start((p) => this.note(p));
+  }
+
+  /** The OS refused a watch: say which limit in one line and poll what it covered. */
+  private fallBack(err: WatchLimitError, os: OsWatch, set: WatchSet): void {
+    if (!this.sources.includes(os)) return; // Already polling what it covered.
+    os.close();
+    this.sources = this.sources.filter((s) => s !== os);
+    this.o.log.warn(limitMessage(err, this.o.pollMs));
+    this.use(new PollWatch(set, this.o.pollMs));
   }
 
   /** Records one changed path (also how tests and the `r` key inject changes). */
@@ -105,7 +160,7 @@ export class Watcher {
 
   close(): void {
     clearTimeout(this.timer);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    for (const s of this.sources) s.close();
+    this.sources = [];
   }
 }

@@ -16,7 +16,7 @@ import { AppProcess } from "./app-process.ts";
 import { envFilesOf } from "../env/files.ts";
 import { shellEnv } from "../env/shell.ts";
 import { ConfigFiles } from "./config-files.ts";
-import { startWatching, type Watching } from "./watch-limits.ts";
+import { Watcher } from "../watcher.ts";
 import type { FromApp } from "./protocol.ts";
 
 /** No heartbeat answered for this long while a reload runs: an endless loop (ms). */
@@ -46,7 +46,7 @@ class Supervisor {
   private readonly scope: Scope;
   private readonly configs: ConfigFiles;
   private readonly stdin: "inherit" | "ignore";
-  private watcher: Watching | undefined;
+  private watcher: Watcher | undefined;
   private app: AppProcess | undefined;
   /** Every app process not yet exited (one, plus the old one during a restart). */
   private readonly live = new Set<AppProcess>();
@@ -77,7 +77,10 @@ class Supervisor {
   async start(): Promise<void> {
     this.onSignals();
     // Watch before the entry loads: a save made while it starts is not lost.
-    this.watcher = startWatching(this.scope, (files) => this.onSaves(files), [...this.envFiles, ...this.configs.paths], this.log);
+    // OS file events, or polling where they cannot arrive; a watch limit falls back to polling.
+    const extra = [...this.envFiles, ...this.configs.paths];
+    this.watcher = new Watcher(this.scope, (files) => this.onSaves(files), { extra, poll: this.o.poll, pollMs: this.o.pollMs, log: this.log });
+    this.watcher.start();
     this.spawn();
     try {
       await this.started.promise;

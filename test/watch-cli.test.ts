@@ -1,0 +1,86 @@
+/**
+ * Watching through the real CLI: OS watches that do not grow with node_modules,
+ * `--poll` seeing saves with no file events at all, and glob excludes.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { Fixture, Run, runOnce } from "./support/fixture.ts";
+
+const fx = new Fixture({
+  "main.ts": `import { msg } from "./src/msg.ts";\nexport default { fetch: () => new Response(msg) };\n`,
+  "src/msg.ts": `export const msg = "one";\n`,
+});
+// A dependency tree far bigger than the project: 300 folders.
+for (let i = 0; i < 100; i++) mkdirSync(fx.path(`node_modules/.cache/pkg${i}/lib/sub`), { recursive: true });
+afterAll(() => fx.cleanup());
+
+/** inotify watches held by `pid` and its children (the supervisor and the app process). */
+function inotifyWatches(pid: number): number {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
+        pids.push(...readFileSync(`/proc/${pids[i]}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
+      }
+    } catch {
+      continue; // Exited meanwhile.
+    }
+  }
+  let n = 0;
+  for (const p of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue; // Exited meanwhile.
+    }
+    for (const fd of fds) {
+      try {
+        if (!readlinkSync(`/proc/${p}/fd/${fd}`).includes("inotify")) continue;
+        n += readFileSync(`/proc/${p}/fdinfo/${fd}`, "utf8").split("\n").filter((l) => l.startsWith("inotify wd:")).length;
+      } catch {
+        continue; // Closed meanwhile.
+      }
+    }
+  }
+  return n;
+}
+
+async function edit(run: Run, to: string) {
+  fx.write("src/msg.ts", `export const msg = "${to}";\n`);
+  await run.until(to);
+}
+
+describe("watching through the CLI", () => {
+  test.if(process.platform === "linux")("inotify watches do not grow with node_modules", async () => {
+    const run = new Run(fx, ["main.ts"]);
+    try {
+      await run.until("one");
+      await edit(run, "two");
+      // The project has 2 folders (., src); node_modules has 300 and gets none.
+      const n = inotifyWatches(run.proc.pid);
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(n).toBeLessThan(10);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  test("--poll sees saves without file events, and says nothing about it", async () => {
+    const run = new Run(fx, ["main.ts", "--poll", "--poll-interval", "50"]);
+    try {
+      await run.until(/one|two/);
+      await edit(run, "three");
+      if (process.platform === "linux") expect(inotifyWatches(run.proc.pid)).toBe(0);
+      expect(run.out).not.toContain("polling");
+    } finally {
+      await run.stop();
+    }
+  });
+
+  test("a bad --poll-interval is one line", async () => {
+    const { code, out } = await runOnce(fx, ["main.ts", "--poll-interval", "fast"]);
+    expect(code).toBe(2);
+    expect(out.trim()).toBe(`hmr-run: --poll-interval must be a whole number of milliseconds from 10 to 600000 (got "fast")`);
+  });
+});
