@@ -68,6 +68,7 @@ export async function runApp(o: RunOptions): Promise<void> {
       .catch((err) => log.error("shutdown failed", err))
       .finally(() => process.exit(0));
   };
+  let readySent = false;
   // How the last reload that ran something ended, for the MCP stdio hub.
   let outcome: "ok" | "rolled-back" | "failed" = "ok";
   app.listeners.add((r) => void (r.kind !== "skipped" && (outcome = r.kind)));
@@ -79,6 +80,8 @@ export async function runApp(o: RunOptions): Promise<void> {
     // The client closed stdin: the session is over, for hmr-run too.
     onEnd: () => send({ t: "quit", why: "stdin" }),
     warn: (m) => log.warn(m),
+    // Before "ready", the banner says so; a server that connects later gets a line of its own.
+    onConnect: () => void (readySent && log.info("serving an MCP server on stdio")),
   });
   process.on("message", (m: ToApp) => {
     if (m.t === "ping") send({ t: "pong" });
@@ -104,6 +107,7 @@ export async function runApp(o: RunOptions): Promise<void> {
   }
   const servers = app.host.servers();
   const urls = app.host.urls();
+  readySent = true;
   send({ t: "ready", urls, loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected });
 }
 

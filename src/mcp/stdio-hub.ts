@@ -32,7 +32,10 @@ const LISTS = [
 ] as const;
 
 /** Requests that set up the session: replayed to each new server, in the order the client sent them. */
-const SESSION = new Set(["initialize", "notifications/initialized", "logging/setLevel"]);
+const SESSION = new Set(["initialize", "notifications/initialized", "logging/setLevel", "resources/subscribe"]);
+
+/** Where a session message is kept: one per method, one per resource for subscriptions. */
+const sessionKey = (m: Message) => (m.method === "resources/subscribe" || m.method === "resources/unsubscribe" ? `resources/subscribe ${(m.params as { uri?: string })?.uri}` : m.method!);
 
 /** A hidden request that gets no answer in this time counts as unanswerable (ms). */
 const HIDDEN_TIMEOUT = 2000;
@@ -106,7 +109,8 @@ export class StdioHub {
 
   /** A line the client wrote. */
   receive(message: Message): void {
-    if (message.method && SESSION.has(message.method)) this.session.set(message.method, message);
+    if (message.method && SESSION.has(message.method)) this.session.set(sessionKey(message), message);
+    if (message.method === "resources/unsubscribe") this.session.delete(sessionKey(message));
     if (message.method === undefined && message.id !== undefined && this.outgoing.has(message.id)) {
       const to = this.outgoing.get(message.id)!;
       this.outgoing.delete(message.id);

@@ -17,6 +17,8 @@ export interface McpStdioOptions {
   /** The client closed stdin: the session is over. */
   onEnd(): void;
   warn(message: string): void;
+  /** The first server connected (for a server that connects once some promise settled, after start-up). */
+  onConnect?(): void;
 }
 
 type Transport = Link & { _stdin?: unknown; _stdout?: unknown; start(): Promise<void>; close(): Promise<void>; send(m: Message, o?: unknown): Promise<void> };
@@ -66,6 +68,7 @@ export function installMcpStdio(o: McpStdioOptions): StdioHub {
     proto.start = async function (this: Transport) {
       if (!ours(this)) return start.call(this);
       linked.add(this);
+      if (!hub.connected) o.onConnect?.();
       read();
       await hub.attach(this);
     };
