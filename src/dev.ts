@@ -96,6 +96,9 @@ export async function runApp(o: RunOptions): Promise<void> {
   // line; a broken module instead waits for a fix, logged as usual.
   const isFatal = (err: unknown) => err instanceof ServeError || err instanceof EntryError;
   const unmute = muteErrors(log, isFatal);
+  // `import.meta.main` and `Bun.main` name the app's entry, as under `bun main.ts`: apps
+  // start their server only `if (import.meta.main)`.
+  (Bun as { main: string }).main = o.entry;
   try {
     await app.start();
   } finally {

@@ -257,6 +257,8 @@ export class Host {
     await Promise.all([...all.map((s) => s.server.stop(true)), this.node.stopAll()]);
   }
 
+  private said = new Set<string>();
+
   /** Fills in the app's missing address; for the primary server the command line's flags win. */
   private withDefaults(options: Options, key: string, primary: boolean): Options {
     const d = this.defaults;
@@ -269,8 +271,12 @@ export class Host {
       if (d.tls && out.tls === undefined) out.tls = d.tls;
       return out;
     }
-    const say = (what: string, theirs: unknown, ours: unknown) =>
-      this.log.info(`${key} asks for ${what} ${theirs}; serving on ${ours} as given on the command line`);
+    // Once per server and address: every reload of its module asks again.
+    const say = (what: string, theirs: unknown, ours: unknown) => {
+      const line = `${key} asks for ${what} ${theirs}; serving on ${ours} as given on the command line`;
+      if (!this.said.has(line)) this.log.info(line);
+      this.said.add(line);
+    };
     if (d.explicit.unix || (out.unix === undefined && d.unix)) {
       if (out.unix !== undefined && out.unix !== d.unix) say("unix socket", out.unix, d.unix);
       out.unix = d.unix;
