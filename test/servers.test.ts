@@ -82,14 +82,14 @@ describe("node:http frameworks from npm", () => {
     });
   }
 
-  test("Fastify 5: await app.listen() in the entry, edits served", async () => {
+  test("Fastify 5: await app.listen() in the entry (when import.meta.main, as apps check), edits served", async () => {
     const { fx, run } = start({
       "greet.ts": `export const greet = () => "hello 0";\n`,
       "main.ts": `import Fastify from "fastify";
 import { greet } from "./greet.ts";
 const app = Fastify();
 app.get("/", async () => greet());
-await app.listen({ port: 3000 });
+if (import.meta.main && import.meta.path === Bun.main) await app.listen({ port: 3000 });
 `,
     });
     await run.until("hello 0");
