@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from "node:
 import { dirname, extname, resolve } from "node:path";
 import { POLL_MS } from "./watch/poll-watch.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+import { workspacePackages } from "./loader/workspaces.ts";
 
 /** Bad input from the user: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -100,7 +101,8 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     if (statSync(abs).isDirectory()) throw new UsageError(`--env-file ${f}: is a folder, not a dotenv file`);
     return abs;
   });
-  const include = (raw.include.length ? raw.include : ["."]).map((p) => {
+  // With no --reload-include, the workspace packages the app can import are the user's too.
+  const include = (raw.include.length ? raw.include : [".", ...workspacePackages(cwd)]).map((p) => {
     const abs = resolve(cwd, p);
     if (!existsSync(abs)) throw new UsageError(`--reload-include ${p}: no such file or folder`);
     return abs;

@@ -3,8 +3,8 @@
  * node_modules links hmr-run as an installed package, and gets one real edit.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { join, relative } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { Fixture, Run, ROOT } from "./support/fixture.ts";
 
 const runs: Run[] = [];
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 /** Copies examples/<name> into a fresh fixture and starts `hmr-run main.ts` in it. */
-function example(name: string, opts: { args?: string[]; env?: Record<string, string> } = {}) {
+function example(name: string, opts: { args?: string[]; env?: Record<string, string>; cwd?: string; links?: Record<string, string> } = {}) {
   const dir = join(ROOT, "examples", name);
   const files: Record<string, string> = {};
   const walk = (d: string) => {
@@ -28,7 +28,11 @@ function example(name: string, opts: { args?: string[]; env?: Record<string, str
   walk(dir);
   const fx = new Fixture(files);
   fixtures.push(fx);
-  const run = new Run(fx, opts.args ?? ["main.ts"], { env: opts.env });
+  for (const [link, target] of Object.entries(opts.links ?? {})) {
+    mkdirSync(dirname(fx.path(link)), { recursive: true });
+    symlinkSync(target, fx.path(link));
+  }
+  const run = new Run(fx, opts.args ?? ["main.ts"], { env: opts.env, cwd: opts.cwd });
   runs.push(run);
   return { fx, run };
 }
@@ -137,6 +141,18 @@ describe("examples run under hmr-run and reload on an edit", () => {
     await run.until((b) => b.startsWith("no route"), "/about");
     expect(await run.reloaded(m)).toMatch(/routes → 1 module re-ran/);
     expect(await run.get("/api/time")).toContain("now");
+  });
+
+  test("monorepo: run from apps/api, an edit of a workspace package is hot-reloaded", async () => {
+    // The link `bun install` makes for "@acme/shared": "workspace:*".
+    const { fx, run } = example("monorepo", { cwd: "apps/api", links: { "apps/api/node_modules/@acme/shared": "../../../../packages/shared" } });
+    await run.until("Hello, Ada, from @acme/shared (request 1)", "/?name=Ada");
+    expect(run.out).toMatch(/watching \., \S*packages\/shared/);
+    const m = run.mark();
+    fx.edit("packages/shared/index.ts", "Hello, ", "Hi, ");
+    expect(await run.reloaded(m)).toMatch(/packages\/shared\/index\.ts → 2 modules re-ran/);
+    // counter.ts did not run again: the count goes on.
+    expect(await run.get("/?name=Ada")).toBe("Hi, Ada, from @acme/shared (request 2)");
   });
 
   test("bun-serve: native routes are swapped in and stored data stays", async () => {

@@ -74,14 +74,15 @@ export class Run {
   readonly url: string;
   private exitCode: number | null = null;
 
-  constructor(fx: Fixture, args: string[], opts: { port?: number; env?: Record<string, string>; stdin?: boolean } = {}) {
+  /** `cwd`: a folder of the fixture to run from (an app of a monorepo); its root by default. */
+  constructor(fx: Fixture, args: string[], opts: { port?: number; env?: Record<string, string>; stdin?: boolean; cwd?: string } = {}) {
     // With PORT in the environment the port is the CLI's default, not an explicit flag.
     this.port = opts.env?.PORT ? Number(opts.env.PORT) : (opts.port ?? freePort());
     this.url = `http://127.0.0.1:${this.port}`;
     const hasPort = !!opts.env?.PORT || args.some((a) => a === "--port" || a.startsWith("--port=") || a === "--unix");
     const full = hasPort ? args : [...args, "--port", String(this.port), "--host", "127.0.0.1"];
     this.proc = Bun.spawn([process.execPath, CLI, ...full], {
-      cwd: fx.dir,
+      cwd: opts.cwd ? fx.path(opts.cwd) : fx.dir,
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
