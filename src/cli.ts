@@ -20,10 +20,10 @@ export const args = {
   clear: { type: "boolean", description: "Clear the terminal before each reload (default: false)", negativeDescription: "Do not clear the terminal (the default; undoes an earlier --clear)" },
   refresh: { type: "boolean", description: "Reload open browser pages after each reload and show errors in them (default: false)", negativeDescription: "No browser refresh (the default; undoes an earlier --refresh)" },
   mcp: { type: "boolean", description: "Serve an MCP endpoint for agents at POST /__hmr-run/mcp, loopback only (default: true)", negativeDescription: "No MCP endpoint on the dev server" },
-  "reload-include": { type: "string", description: "Watch this path; repeatable (default: the current folder)", valueHint: "path" },
+  "reload-include": { type: "string", description: "Watch this path or glob (src/**/*.ts); repeatable (default: the current folder)", valueHint: "path" },
   poll: { type: "boolean", description: "Poll for changes instead of using file events; on by itself on network, VM and WSL mounts (default: false)", negativeDescription: "File events where they arrive (the default; undoes an earlier --poll)" },
   "poll-interval": { type: "string", description: "How often to poll, in ms, whenever polling is on (default: 300)", valueHint: "ms" },
-  "reload-exclude": { type: "string", description: "Do not watch this path; repeatable; node_modules and .git never are (default: none)", valueHint: "path" },
+  "reload-exclude": { type: "string", description: "Do not watch this path or glob (**/*.gen.ts); repeatable; node_modules and .git never are (default: none)", valueHint: "path" },
   "tls-cert": { type: "string", description: "TLS certificate file (PEM); with --tls-key, serve https (default: none)", valueHint: "path" },
   "tls-key": { type: "string", description: "TLS private key file (PEM) (default: none)", valueHint: "path" },
   // Answered before citty parses anything (see the bottom of this file); listed for --help.

@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { POLL_MS } from "./watch/poll-watch.ts";
+import { isGlob } from "./loader/globs.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 import { workspacePackages } from "./loader/workspaces.ts";
 
@@ -102,12 +103,14 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     return abs;
   });
   // With no --reload-include, the workspace packages the app can import are the user's too.
+  // Globs stay as written (makeScope reads them against cwd): `*.gen.ts` means any depth.
   const include = (raw.include.length ? raw.include : [".", ...workspacePackages(cwd)]).map((p) => {
+    if (isGlob(p, cwd)) return p;
     const abs = resolve(cwd, p);
     if (!existsSync(abs)) throw new UsageError(`--reload-include ${p}: no such file or folder`);
     return abs;
   });
-  const exclude = raw.exclude.map((p) => resolve(cwd, p));
+  const exclude = raw.exclude.map((p) => (isGlob(p, cwd) ? p : resolve(cwd, p)));
   const pollMs = parsePollInterval(raw["poll-interval"]);
   return {
     entry,

@@ -5,7 +5,7 @@
  */
 import { watch } from "node:fs";
 import { basename } from "node:path";
-import { inScope, isFile, type Scope } from "./loader/scope.ts";
+import { excluded, inScope, isFile, watchRoots, type Scope } from "./loader/scope.ts";
 import { isUnder, NEVER_WATCHED, shown } from "./paths.ts";
 import { limitMessage, WatchLimitError, type ChangeSource, type WatchSet } from "./watch/source.ts";
 import { OsWatch } from "./watch/os-watch.ts";
@@ -37,12 +37,13 @@ export interface WatcherOptions {
 
 /** The watched folders and single files of `scope`, with what is never entered. */
 export function watchSet(scope: Scope, extra: string[] = []): WatchSet {
-  const dirs = scope.include.filter((d) => !isFile(d));
-  const files = [...new Set([...scope.include.filter(isFile), ...extra])];
+  const roots = watchRoots(scope);
+  const dirs = roots.filter((d) => !isFile(d));
+  const files = [...new Set([...roots.filter(isFile), ...extra])];
   return {
     roots: dirs.filter((d) => !dirs.some((o) => o !== d && isUnder(d, o))),
     files,
-    skip: (dir) => NEVER_WATCHED.includes(basename(dir)) || scope.exclude.some((e) => isUnder(dir, e)),
+    skip: (dir) => NEVER_WATCHED.includes(basename(dir)) || excluded(dir, scope),
   };
 }
 

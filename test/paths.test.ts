@@ -5,7 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
 import { inDependencyTree, inNodeModules, isUnder, parentDir, shown, stem } from "../src/paths.ts";
-import { loaderFilter } from "../src/loader/scope.ts";
+import { inScope, loaderFilter } from "../src/loader/scope.ts";
+import { isGlob, matchesGlob, parseGlob } from "../src/loader/globs.ts";
 
 const { win32, posix } = path;
 
@@ -78,5 +79,42 @@ describe("loader filter", () => {
     expect(re.test("C:\\app\\main.ts")).toBe(true);
     expect(re.test("C:/app/main.ts?x")).toBe(true);
     expect(re.test("C:\\app\\main.tsx")).toBe(false);
+  });
+});
+
+describe("glob patterns in include and exclude", () => {
+  const same = (p: string) => p;
+  test("a pattern starts from its literal folder; no slash means any depth", () => {
+    expect(parseGlob("src/**/fixtures", "/app", posix, same).root).toBe("/app/src");
+    expect(parseGlob("**/*.gen.ts", "/app", posix, same).root).toBe("/app");
+    expect(parseGlob("/abs/x/*.ts", "/app", posix, same).root).toBe("/abs/x");
+    expect(parseGlob("..\\shared\\*.ts", "C:\\app", win32, same).root).toBe("C:\\shared");
+    const anyDepth = parseGlob("*.gen.ts", "/app", posix, same);
+    expect(matchesGlob(anyDepth, "/app/src/deep/a.gen.ts", posix)).toBe(true);
+    expect(matchesGlob(anyDepth, "/app/a.gen.ts", posix)).toBe(true);
+    expect(matchesGlob(anyDepth, "/app/a.ts", posix)).toBe(false);
+  });
+
+  test("a folder a pattern names covers what is inside; nothing outside its root matches", () => {
+    const fixtures = parseGlob("src/**/fixtures", "/app", posix, same);
+    expect(matchesGlob(fixtures, "/app/src/fixtures/a.ts", posix)).toBe(true);
+    expect(matchesGlob(fixtures, "/app/src/a/b/fixtures/deep/a.ts", posix)).toBe(true);
+    expect(matchesGlob(fixtures, "/app/src/a/fixtures2/a.ts", posix)).toBe(false);
+    expect(matchesGlob(fixtures, "/app/test/fixtures/a.ts", posix)).toBe(false);
+    const win = parseGlob("src/**/*.gen.ts", "C:\\app", win32, same);
+    expect(matchesGlob(win, "C:\\app\\src\\x\\y.gen.ts", win32)).toBe(true);
+    expect(matchesGlob(win, "D:\\app\\src\\y.gen.ts", win32)).toBe(false);
+  });
+
+  test("a path that exists is a path, even with brackets; scope mixes paths and globs", () => {
+    expect(isGlob("app/[id]", "/app", (p) => p === "/app/app/[id]")).toBe(false);
+    expect(isGlob("app/[id]", "/app", () => false)).toBe(true);
+    expect(isGlob("src", "/app", () => false)).toBe(false);
+    const scope = { include: ["/app/main.ts"], exclude: [], includeGlobs: [parseGlob("src/**/*.ts", "/app", posix, same)], excludeGlobs: [parseGlob("*.gen.ts", "/app", posix, same)] };
+    expect(inScope("/app/main.ts", scope)).toBe(true);
+    expect(inScope("/app/src/a/b.ts", scope)).toBe(true);
+    expect(inScope("/app/src/a/b.gen.ts", scope)).toBe(false);
+    expect(inScope("/app/src/a/b.json", scope)).toBe(false);
+    expect(inScope("/app/src/node_modules/x/a.ts", scope)).toBe(false);
   });
 });

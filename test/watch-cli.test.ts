@@ -78,6 +78,31 @@ describe("watching through the CLI", () => {
     }
   });
 
+  test("--reload-include and --reload-exclude take globs as well as paths", async () => {
+    const gx = new Fixture({
+      "main.ts": `import { msg } from "./src/msg.ts";\nimport { gen } from "./src/v.gen.ts";\nimport { data } from "./src/a/fixtures/data.ts";\nexport default { fetch: () => new Response([msg, gen, data].join(" ")) };\n`,
+      "src/msg.ts": `export const msg = "m1";\n`,
+      "src/v.gen.ts": `export const gen = "g1";\n`,
+      "src/a/fixtures/data.ts": `export const data = "d1";\n`,
+    });
+    const args = ["main.ts", "--reload-include", "main.ts", "--reload-include", "src/**/*.ts", "--reload-exclude", "*.gen.ts", "--reload-exclude", "src/**/fixtures"];
+    const run = new Run(gx, args);
+    try {
+      await run.until("m1 g1 d1");
+      expect(run.out).toContain("watching main.ts, src/**/*.ts, excluding *.gen.ts, src/**/fixtures");
+      const from = run.mark();
+      // Excluded files: saved, never reloaded, so their old values stay.
+      gx.write("src/v.gen.ts", `export const gen = "g2";\n`);
+      gx.write("src/a/fixtures/data.ts", `export const data = "d2";\n`);
+      gx.write("src/msg.ts", `export const msg = "m2";\n`);
+      await run.until("m2 g1 d1");
+      expect(run.out.slice(from)).not.toMatch(/v\.gen\.ts|fixtures/);
+    } finally {
+      await run.stop();
+      gx.cleanup();
+    }
+  });
+
   test("a bad --poll-interval is one line", async () => {
     const { code, out } = await runOnce(fx, ["main.ts", "--poll-interval", "fast"]);
     expect(code).toBe(2);

@@ -9,7 +9,7 @@ import { keysOn, listenKeys } from "../keys.ts";
 import { createLogger } from "../log.ts";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { inScope, isFile, makeScope, type Scope } from "../loader/scope.ts";
+import { inScope, isFile, makeScope, type Scope, watchRoots } from "../loader/scope.ts";
 import { shown } from "../paths.ts";
 import { UsageError, type RunOptions } from "../options.ts";
 import { AppProcess } from "./app-process.ts";
@@ -69,7 +69,7 @@ class Supervisor {
     this.envFiles = envFilesOf(o, shellEnv(o.cwd));
     this.log = createLogger(o.logLevel, o.logFormat);
     this.scope = makeScope(o.include, o.exclude, o.cwd);
-    this.configs = new ConfigFiles([o.cwd, ...this.scope.include.filter((d) => !isFile(d))]);
+    this.configs = new ConfigFiles([o.cwd, ...watchRoots(this.scope).filter((d) => !isFile(d))]);
     this.stdin = keysOn() ? "ignore" : "inherit";
     this.busyWith = rel(o.entry);
   }
@@ -253,7 +253,8 @@ class Supervisor {
     const { o, scope } = this;
     const served = [...urls, ...(mcpStdio ? ["an MCP server on stdio"] : [])];
     const where = served.length ? `serving ${served.join(", ")}` : loaded ? "running as a script (no server)" : "waiting for a fix";
-    const ex = scope.exclude.filter((e) => !e.startsWith(OWN_SRC));
+    const ex = [...scope.exclude.filter((e) => !e.startsWith(OWN_SRC)).map(rel), ...(scope.excludeGlobs ?? []).map((g) => g.text)];
+    const watching = [...scope.include.map(rel), ...(scope.includeGlobs ?? []).map((g) => g.text)];
     // Bun's own env files are named once they exist; --env-file ones always.
     const envFrom = (o.envFiles.length ? o.envFiles : [...this.envFiles].reverse()).filter((f) => o.envFiles.length || existsSync(f));
     const event = {
@@ -265,16 +266,16 @@ class Supervisor {
       urls,
       mcpStdio,
       loaded,
-      watching: scope.include,
-      excluding: ex,
+      watching: [...scope.include, ...(scope.includeGlobs ?? []).map((g) => g.text)],
+      excluding: [...scope.exclude.filter((e) => !e.startsWith(OWN_SRC)), ...(scope.excludeGlobs ?? []).map((g) => g.text)],
       envFiles: envFrom,
     };
     this.log.info({
       event,
       message:
         `hmr-run ${pkg.version} on Bun ${Bun.version}: ${where}\n` +
-        `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${scope.include.map(rel).join(", ")}` +
-        (ex.length ? `, excluding ${ex.map(rel).join(", ")}` : "") +
+        `  entry ${rel(o.entry)}${o.exportName ? ":" + o.exportName : ""}, watching ${watching.join(", ")}` +
+        (ex.length ? `, excluding ${ex.join(", ")}` : "") +
         (envFrom.length ? `, env from ${envFrom.map(rel).join(", ")}` : "") +
         `\n  r + Enter reloads everything, R + Enter restarts, Ctrl+C stops`,
     });
