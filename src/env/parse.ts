@@ -11,7 +11,8 @@
  * - Then, whatever the quotes, `$KEY`, `${KEY}` and `${KEY:-default}` expand (`\$`
  *   stays `$`). A key already set (the shell, an earlier file) keeps its value. Values
  *   expand in the order keys first appeared: a key defined later in the file expands
- *   to its raw text, an unknown one to "" (the default is used only when it is unset).
+ *   to its raw text, an unknown one to "" (the default is used only when it is unset,
+ *   and runs to the brace that closes it: `${A:-${B}}` nests).
  */
 
 /** What one file sets, in order, with the lines it ignored. */
@@ -149,19 +150,32 @@ export function expandEnvValue(value: string, get: (key: string) => string | und
       out += c;
       continue;
     }
-    const rest = value.slice(i);
-    const braced = /^\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/.exec(rest);
-    const bare = braced ? null : /^\$([A-Za-z0-9_]+)/.exec(rest);
-    const m = braced ?? bare;
-    if (!m) {
+    const ref = reference(value, i);
+    if (!ref) {
       out += c;
       continue;
     }
-    const fallback = braced?.[2];
-    out += get(m[1]!) ?? (fallback !== undefined ? expandEnvValue(fallback, get) : "");
-    i += m[0].length - 1;
+    out += get(ref.key) ?? (ref.fallback !== undefined ? expandEnvValue(ref.fallback, get) : "");
+    i = ref.end - 1;
   }
   return out;
+}
+
+/** The `$KEY`, `${KEY}` or `${KEY:-default}` at `at` (its end excluded), if one is there. */
+function reference(value: string, at: number): { key: string; fallback?: string; end: number } | undefined {
+  const bare = /^\$([A-Za-z0-9_]+)/.exec(value.slice(at));
+  if (bare) return { key: bare[1]!, end: at + bare[0].length };
+  const head = /^\$\{([A-Za-z0-9_]+)(:-)?/.exec(value.slice(at));
+  if (!head) return undefined;
+  let i = at + head[0].length;
+  if (!head[2]) return value[i] === "}" ? { key: head[1]!, end: i + 1 } : undefined;
+  // The default runs to the brace that closes this reference: `${A:-${B}}` nests.
+  const from = i;
+  for (let depth = 0; i < value.length; i++) {
+    if (value[i] === "{") depth++;
+    else if (value[i] === "}" && depth-- === 0) return { key: head[1]!, fallback: value.slice(from, i), end: i + 1 };
+  }
+  return undefined; // Never closed: Bun keeps the text as written.
 }
 
 /**
