@@ -16,7 +16,7 @@ export const args = {
   unix: { type: "string", description: "Serve on this Unix socket instead of host:port (default: none)", valueHint: "path" },
   "log-level": { type: "string", description: `hmr-run's own output: ${LOG_LEVELS.join(", ")}; debug says why each module re-ran (default: info)`, valueHint: "level" },
   "log-format": { type: "string", description: `hmr-run's own output as ${LOG_FORMATS.join(" or ")}: json is one object per line, see docs/log-format.md (default: text)`, valueHint: "format" },
-  "env-file": { type: "string", description: "Load a dotenv file before the entry runs; repeatable, later files win; edits reload the app (default: none)", valueHint: "path" },
+  "env-file": { type: "string", description: "Load a dotenv file before the entry runs, read as bun --env-file reads it; repeatable, later files win; edits reload the app (default: Bun's own .env files)", valueHint: "path" },
   clear: { type: "boolean", description: "Clear the terminal before each reload (default: false)", negativeDescription: "Do not clear the terminal (the default; undoes an earlier --clear)" },
   refresh: { type: "boolean", description: "Reload open browser pages after each reload and show errors in them (default: false)", negativeDescription: "No browser refresh (the default; undoes an earlier --refresh)" },
   mcp: { type: "boolean", description: "Serve an MCP endpoint for agents at POST /__hmr-run/mcp, loopback only (default: true)", negativeDescription: "No MCP endpoint on the dev server" },
