@@ -144,7 +144,7 @@ export class App {
     // key of its own: "entry" is the server hmr-run starts for the entry's export.
     this.host.intercept(() => {
       const owner = this.hot.caller();
-      return owner ? relative(process.cwd(), owner) : "(app)";
+      return owner ? relative(process.cwd(), owner) : "the app";
     });
     this.guardProcess();
     this.workers.install();

@@ -61,7 +61,7 @@ export class Host {
   private primaryKey: string | undefined;
   /** Servers that could not bind or take over during the current reload. */
   private failures: ServeError[] = [];
-  private keyOf: () => string = () => "(app)";
+  private keyOf: () => string = () => "the app";
 
   constructor(
     private defaults: ServeDefaults,
