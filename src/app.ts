@@ -107,6 +107,7 @@ export class App {
       owner: () => this.hot.caller(),
       onDispose: (owner, fn) => this.hot.context(owner).dispose(fn),
       deps: (file) => this.workerDeps(file),
+      warn: (msg) => o.log.warn(msg),
     });
     this.host = new Host(o.serve, {
       info: (m) => o.log.info(m),

@@ -17,6 +17,8 @@ export interface WorkerHost {
   onDispose(owner: string, fn: () => void): void;
   /** The app's modules `file` imports (resolved, in scope). */
   deps(file: string): string[];
+  /** Says once that a shape is not reloaded (node:cluster workers). */
+  warn(msg: string): void;
 }
 
 /** A worker the app started, as the reloader sees it. */
@@ -34,7 +36,7 @@ type Listener = Parameters<Worker["addEventListener"]>[1];
 export class Workers {
   private live = new Set<Tracked>();
 
-  constructor(private host: WorkerHost) {}
+  constructor(readonly host: WorkerHost) {}
 
   /** Wraps `Worker` and `node:worker_threads`' Worker, once per process; they report to the latest app. */
   install(): void {
@@ -57,6 +59,15 @@ export class Workers {
     };
     nodeWrapped.prototype = NodeWorker.prototype;
     threads.Worker = nodeWrapped;
+    // Cluster workers are processes of their own, out of hmr-run's reach: say so once.
+    const cluster = require("node:cluster");
+    const fork = cluster.fork;
+    let said = false;
+    cluster.fork = function (this: unknown, ...args: unknown[]) {
+      if (!said) state.active.host.warn("node:cluster workers are separate processes: hmr-run reloads only this one; restart (R + Enter) to update the workers");
+      said = true;
+      return fork.apply(this, args);
+    };
   }
 
   /** Workers that load any of `files`. */
