@@ -11,6 +11,7 @@ import { makeScope } from "./loader/scope.ts";
 import { ServeError } from "./server/host.ts";
 import { dieWithParent } from "./child/die-with-parent.ts";
 import { installMcpStdio } from "./mcp/stdio.ts";
+import { enableMcpSessions } from "./server/mcp-sessions.ts";
 import type { RunOptions } from "./options.ts";
 import { OPTIONS_ENV, type FromApp, type ToApp } from "./supervisor/protocol.ts";
 
@@ -36,6 +37,7 @@ export async function runApp(o: RunOptions): Promise<void> {
     beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
     onSlowLoad: (path) => send({ t: "slow", path }),
   });
+  enableMcpSessions(app);
   if (o.mcp) {
     const { enableMcp } = await import("./server/mcp.ts");
     enableMcp(app, o.cwd);

@@ -47,6 +47,8 @@ export class Host {
   /** Log servers started after start-up (a server started once some promise settles). */
   announce = false;
   transform: ResponseTransform | undefined;
+  /** Stands between every request and the app's fetch (MCP sessions that outlive reloads). */
+  wrapFetch: ((req: Request, next: (req: Request) => Response | Promise<Response>) => Response | Promise<Response>) | undefined;
   /** Which static `Response` routes `transform` must see; the rest stay native (Bun adds Last-Modified and 304s). */
   transformsStatic: (res: Response) => boolean = () => true;
   /** Extra routes of hmr-run's own (browser refresh), merged under the user's. */
@@ -298,7 +300,7 @@ export class Host {
     const fetch = (req: Request, server: Server<any>) => {
       const handler = slot.user.fetch;
       if (typeof handler !== "function") return new Response("Not Found", { status: 404 });
-      const res = handler.call(server, req, server);
+      const res = this.wrapFetch ? this.wrapFetch(req, (r) => handler.call(server, r, server)) : handler.call(server, req, server);
       return this.transform ? this.after(res, req) : res;
     };
     const error = (err: Error) => {

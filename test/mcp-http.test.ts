@@ -1,0 +1,97 @@
+/**
+ * MCP servers on the SDK's Streamable HTTP transport, hot: the SDK's own client keeps
+ * its session across reloads whether the app keeps one transport (Bun.serve) or a map
+ * of them per session (Hono), gets new code, and hears about a changed tool list.
+ */
+import { describe, expect, test } from "bun:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { scenarios } from "./support/scenario.ts";
+import type { Fixture, Run } from "./support/fixture.ts";
+
+const { start } = scenarios();
+
+const TOOLS =
+  `import { z } from "zod";\nimport type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";\n` +
+  `export function addTools(server: McpServer) {\n` +
+  `  server.registerTool("add", { inputSchema: { a: z.number(), b: z.number() } }, ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }] }));\n` +
+  `}\n`;
+
+const IMPORTS =
+  `import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";\n` +
+  `import { WebStandardStreamableHTTPServerTransport as Transport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";\n` +
+  `import { addTools } from "./tools.ts";\n`;
+
+/** One transport for the whole server, made when the module runs. */
+const BUN_SERVE =
+  IMPORTS +
+  `const server = new McpServer({ name: "one", version: "1.0.0" });\naddTools(server);\n` +
+  `const transport = new Transport({ sessionIdGenerator: () => crypto.randomUUID() });\nawait server.connect(transport);\n` +
+  `export default { fetch: (req: Request) => transport.handleRequest(req) };\n`;
+
+/** The SDK's documented shape: a server and transport per session, kept in a map. */
+const HONO =
+  IMPORTS +
+  `import { Hono } from "hono";\n` +
+  `const transports = new Map<string, Transport>();\nconst app = new Hono();\n` +
+  `app.all("/mcp", async (c) => {\n` +
+  `  const sid = c.req.header("mcp-session-id");\n  let t = sid ? transports.get(sid) : undefined;\n` +
+  `  if (!t) {\n` +
+  `    if (sid) return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "No valid session ID" }, id: null }, 400);\n` +
+  `    const transport = new Transport({ sessionIdGenerator: () => crypto.randomUUID(), onsessioninitialized: (id) => void transports.set(id, transport) });\n` +
+  `    const server = new McpServer({ name: "map", version: "1.0.0" });\n    addTools(server);\n    await server.connect(transport);\n    t = transport;\n` +
+  `  }\n  return t.handleRequest(c.req.raw);\n});\nexport default app;\n`;
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, run: Run, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: T | string = "(nothing)";
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (err) {
+      last = String(err);
+    }
+    await Bun.sleep(20);
+  }
+  throw new Error(`waited for ${what}; last: ${JSON.stringify(last)}\n${run.out}`);
+}
+
+async function session(fx: Fixture, run: Run, path: string) {
+  await run.output("serving");
+  const client = new Client({ name: "test", version: "1.0.0" });
+  const notified: string[] = [];
+  client.setNotificationHandler(ToolListChangedNotificationSchema, (n) => void notified.push(n.method));
+  const transport = new StreamableHTTPClientTransport(new URL(run.url + path));
+  await client.connect(transport);
+  const add = async () => ((await client.callTool({ name: "add", arguments: { a: 2, b: 3 } })).content as Array<{ text: string }>)[0]!.text;
+  const id = transport.sessionId;
+  expect(await add()).toBe("5");
+
+  fx.edit("tools.ts", "a + b", "a * b");
+  await until(add, (v) => v === "6", "the edited tool on the same session", run);
+
+  fx.edit("tools.ts", /\n}\n$/, `\n  server.registerTool("neg", { inputSchema: { a: z.number() } }, ({ a }) => ({ content: [{ type: "text", text: String(-a) }] }));\n}\n`);
+  await until(async () => (await client.listTools()).tools.map((t) => t.name).join(), (v) => v === "add,neg", "the new tool", run);
+  await until(async () => notified.length, (n) => n > 0, "notifications/tools/list_changed", run);
+
+  fx.edit("tools.ts", "a * b", "a * b +");
+  await run.output("reload failed");
+  expect(await add()).toBe("6");
+  // One session throughout, as the client sees it.
+  expect(transport.sessionId).toBe(id);
+  await client.close();
+}
+
+describe("MCP over Streamable HTTP across reloads", () => {
+  test("Bun.serve with one transport", async () => {
+    const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": BUN_SERVE });
+    await session(fx, run, "/");
+  });
+
+  test("Hono with a transport per session in a map", async () => {
+    const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": HONO });
+    await session(fx, run, "/mcp");
+  });
+});
