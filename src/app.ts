@@ -149,7 +149,7 @@ export class App {
     });
     this.guardProcess();
     this.workers.install();
-    this.host.entryExports = declaresExport(this.o.entry, this.o.exportName ?? "default");
+    this.host.placement.entryExports = declaresExport(this.o.entry, this.o.exportName ?? "default");
     this.graph.add(this.o.entry);
     await this.changed([this.o.entry], true);
     this.host.announce = true;

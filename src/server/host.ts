@@ -5,7 +5,8 @@
  */
 import type { Server } from "bun";
 import { exposureWarning } from "./exposure.ts";
-import { NodeServers, type Place } from "./node-http.ts";
+import { NodeServers } from "./node-http.ts";
+import { Placement } from "./placement.ts";
 import { TcpServers } from "./tcp.ts";
 import { ServeError } from "./serve-error.ts";
 
@@ -57,10 +58,8 @@ export class Host {
   readonly node: NodeServers;
   /** `Bun.listen` TCP and unix-socket listeners. */
   readonly tcp: TcpServers;
-  /** The entry exports something to serve: the command line's address is for it alone. */
-  entryExports = false;
-  /** The server the command line's --host/--port/--unix apply to, when the entry exports none. */
-  private primaryKey: string | undefined;
+  /** Which server the command line's address is for, and what the others get. */
+  readonly placement: Placement;
   /** Servers that could not bind or take over during the current reload. */
   private failures: ServeError[] = [];
   private keyOf: () => string = () => "the app";
@@ -69,9 +68,10 @@ export class Host {
     private defaults: ServeDefaults,
     private log: { info(msg: string): void; warn?(msg: string): void; error(msg: string, err?: unknown): void },
   ) {
+    this.placement = new Placement(defaults, (line) => this.log.info(line));
     this.node = new NodeServers({
       keyFor: () => this.nextKey(),
-      place: (want, key) => this.place(want, key),
+      place: (want, key) => this.placement.node(want, key),
       generation: () => this.generation,
       failed: (err) => {
         this.failures.push(err);
@@ -107,26 +107,6 @@ export class Host {
     const n = (this.calls.get(base) ?? 0) + 1;
     this.calls.set(base, n);
     return n === 1 ? base : `${base}#${n}`;
-  }
-
-  /** Is `key` the server --host/--port/--unix are for: the entry's export, or the app's first server? */
-  private isPrimary(key: string): boolean {
-    if (key === "entry") return true;
-    if (this.entryExports) return false;
-    this.primaryKey ??= key;
-    return this.primaryKey === key;
-  }
-
-  /** Where a node server asking for `want` listens: the command line wins for the primary one. */
-  private place(want: Place, key: string): Place {
-    const d = this.defaults;
-    const out: Place = { ...want };
-    if (this.isPrimary(key)) {
-      const o = this.withDefaults({ ...want, port: want.unix ? undefined : want.port }, key, true);
-      return o.unix ? { unix: o.unix } : { port: o.port, hostname: o.hostname };
-    }
-    if (!out.unix) out.hostname ??= d.hostname;
-    return out;
   }
 
   private reloading = false;
@@ -172,7 +152,7 @@ export class Host {
 
   /** Serves `options` under `key`: binds on first use, swaps handlers afterwards. */
   serve(options: Options, key: string): Server<any> {
-    const opts = this.withDefaults(options, key, this.isPrimary(key));
+    const opts = this.placement.bunServe(options, key);
     const bind = bindOf(opts);
     const slot = this.slots.get(key);
     if (slot && slot.bind === bind) {
@@ -257,41 +237,6 @@ export class Host {
     this.slots.clear();
     this.tcp.stopAll();
     await Promise.all([...all.map((s) => s.server.stop(true)), this.node.stopAll()]);
-  }
-
-  private said = new Set<string>();
-
-  /** Fills in the app's missing address; for the primary server the command line's flags win. */
-  private withDefaults(options: Options, key: string, primary: boolean): Options {
-    const d = this.defaults;
-    const out: Options = { ...options };
-    if (!primary) {
-      if (out.unix === undefined) {
-        if (out.port === undefined && !d.explicit.port) out.port = d.port;
-        out.hostname ??= d.hostname;
-      }
-      if (d.tls && out.tls === undefined) out.tls = d.tls;
-      return out;
-    }
-    // Once per server and address: every reload of its module asks again.
-    const say = (what: string, theirs: unknown, ours: unknown) => {
-      const line = `${key} asks for ${what} ${theirs}; serving on ${ours} as given on the command line`;
-      if (!this.said.has(line)) this.log.info(line);
-      this.said.add(line);
-    };
-    if (d.explicit.unix || (out.unix === undefined && d.unix)) {
-      if (out.unix !== undefined && out.unix !== d.unix) say("unix socket", out.unix, d.unix);
-      out.unix = d.unix;
-      delete out.port;
-      delete out.hostname;
-    } else if (out.unix === undefined) {
-      if (d.explicit.port && out.port !== undefined && Number(out.port) !== d.port) say("port", out.port, d.port);
-      if (d.explicit.port || out.port === undefined) out.port = d.port;
-      if (d.explicit.hostname && out.hostname !== undefined && out.hostname !== d.hostname) say("host", out.hostname, d.hostname);
-      if (d.explicit.hostname || out.hostname === undefined) out.hostname = d.hostname;
-    }
-    if (d.tls && out.tls === undefined) out.tls = d.tls;
-    return out;
   }
 
   private start(key: string, user: Options, bind: string): Slot {

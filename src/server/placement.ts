@@ -1,0 +1,78 @@
+/**
+ * Where each server listens. The command line's --host/--port/--unix are for one server:
+ * the entry's export, or, when the entry exports nothing, the first server the app starts.
+ * Every other server keeps the address it asks for.
+ */
+import type { ServeDefaults } from "./host.ts";
+import type { Place } from "./node-http.ts";
+
+type Options = Record<string, any>;
+
+export class Placement {
+  /** The entry declares the export hmr-run serves: the command line's address is for it alone. */
+  entryExports = false;
+  private primaryKey: string | undefined;
+  private said = new Set<string>();
+
+  constructor(
+    private defaults: ServeDefaults,
+    private info: (line: string) => void,
+  ) {}
+
+  /** Is `key` the server the command line's address is for? The first one asking claims it. */
+  isPrimary(key: string): boolean {
+    if (key === "entry") return true;
+    if (this.entryExports) return false;
+    this.primaryKey ??= key;
+    return this.primaryKey === key;
+  }
+
+  /** `Bun.serve()` options with the address filled in (the command line's, for the primary server). */
+  bunServe(options: Options, key: string): Options {
+    const d = this.defaults;
+    if (this.isPrimary(key)) return this.override(options, key);
+    const out: Options = { ...options };
+    if (out.unix === undefined) {
+      if (out.port === undefined && !d.explicit.port) out.port = d.port;
+      out.hostname ??= d.hostname;
+    }
+    if (d.tls && out.tls === undefined) out.tls = d.tls;
+    return out;
+  }
+
+  /** Where a node:http server asking for `want` listens; node's own default port (any) stays for the others. */
+  node(want: Place, key: string): Place {
+    if (this.isPrimary(key)) {
+      const o = this.override({ ...want, port: want.unix ? undefined : want.port }, key);
+      return o.unix ? { unix: o.unix } : { port: o.port, hostname: o.hostname };
+    }
+    const out: Place = { ...want };
+    if (!out.unix) out.hostname ??= this.defaults.hostname;
+    return out;
+  }
+
+  /** The command line's flags win; what the app asked for fills the rest. */
+  private override(options: Options, key: string): Options {
+    const d = this.defaults;
+    const out: Options = { ...options };
+    // Once per server and address: every reload of its module asks again.
+    const say = (what: string, theirs: unknown, ours: unknown) => {
+      const line = `${key} asks for ${what} ${theirs}; serving on ${ours} as given on the command line`;
+      if (!this.said.has(line)) this.info(line);
+      this.said.add(line);
+    };
+    if (d.explicit.unix || (out.unix === undefined && d.unix)) {
+      if (out.unix !== undefined && out.unix !== d.unix) say("unix socket", out.unix, d.unix);
+      out.unix = d.unix;
+      delete out.port;
+      delete out.hostname;
+    } else if (out.unix === undefined) {
+      if (d.explicit.port && out.port !== undefined && Number(out.port) !== d.port) say("port", out.port, d.port);
+      if (d.explicit.port || out.port === undefined) out.port = d.port;
+      if (d.explicit.hostname && out.hostname !== undefined && out.hostname !== d.hostname) say("host", out.hostname, d.hostname);
+      if (d.explicit.hostname || out.hostname === undefined) out.hostname = d.hostname;
+    }
+    if (d.tls && out.tls === undefined) out.tls = d.tls;
+    return out;
+  }
+}

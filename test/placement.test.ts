@@ -1,0 +1,43 @@
+// Which server the command line's --host/--port/--unix are for, with plain objects.
+import { describe, expect, test } from "bun:test";
+import { Placement } from "../src/server/placement.ts";
+import type { ServeDefaults } from "../src/server/host.ts";
+
+const cli = (explicit: Partial<ServeDefaults["explicit"]> = {}, extra: Partial<ServeDefaults> = {}): ServeDefaults => ({
+  hostname: "127.0.0.1",
+  port: 3030,
+  ...extra,
+  explicit: { hostname: false, port: false, unix: false, ...explicit },
+});
+
+describe("placement", () => {
+  test("with --port, only the first server of an app without an export gets it; the others keep theirs", () => {
+    const lines: string[] = [];
+    const p = new Placement(cli({ port: true }), (l) => lines.push(l));
+    expect(p.node({ port: 3000 }, "main.ts")).toEqual({ port: 3030, hostname: "127.0.0.1" });
+    expect(p.bunServe({ port: 3001 }, "ws.ts")).toEqual({ port: 3001, hostname: "127.0.0.1" });
+    expect(p.node({ port: 3002 }, "admin.ts")).toEqual({ port: 3002, hostname: "127.0.0.1" });
+    // The same server again (its module ran again): still the primary one, said only once.
+    expect(p.node({ port: 3000 }, "main.ts")).toEqual({ port: 3030, hostname: "127.0.0.1" });
+    expect(lines).toEqual(["main.ts asks for port 3000; serving on 3030 as given on the command line"]);
+  });
+
+  test("when the entry exports the app, the command line's address is the export's alone", () => {
+    const p = new Placement(cli({ port: true }), () => {});
+    p.entryExports = true;
+    expect(p.node({ port: 3001 }, "main.ts")).toEqual({ port: 3001, hostname: "127.0.0.1" });
+    expect(p.bunServe({ fetch: 1 }, "entry")).toEqual({ fetch: 1, port: 3030, hostname: "127.0.0.1" });
+  });
+
+  test("--unix replaces the primary server's port and host; node servers without a port keep 'any port'", () => {
+    const p = new Placement(cli({ unix: true }, { unix: "/tmp/app.sock" }), () => {});
+    expect(p.node({ port: 3000, hostname: "0.0.0.0" }, "main.ts")).toEqual({ unix: "/tmp/app.sock" });
+    expect(p.node({}, "side.ts")).toEqual({ hostname: "127.0.0.1" });
+  });
+
+  test("without flags the app's own address stands; missing parts come from the defaults", () => {
+    const p = new Placement(cli(), () => {});
+    expect(p.node({ port: 3000, hostname: "::1" }, "main.ts")).toEqual({ port: 3000, hostname: "::1" });
+    expect(p.bunServe({}, "other.ts")).toEqual({ port: 3030, hostname: "127.0.0.1" });
+  });
+});
