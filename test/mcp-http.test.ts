@@ -1,7 +1,7 @@
 /**
  * MCP servers on the SDK's Streamable HTTP transport, hot: the SDK's own client keeps
  * its session across reloads whether the app keeps one transport (Bun.serve) or a map
- * of them per session (Hono), gets new code, and hears about a changed tool list.
+ * of them per session (Hono, Express), gets new code, and hears about a changed tool list.
  */
 import { describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -42,6 +42,22 @@ const HONO =
   `    const transport = new Transport({ sessionIdGenerator: () => crypto.randomUUID(), onsessioninitialized: (id) => void transports.set(id, transport) });\n` +
   `    const server = new McpServer({ name: "map", version: "1.0.0" });\n    addTools(server);\n    await server.connect(transport);\n    t = transport;\n` +
   `  }\n  return t.handleRequest(c.req.raw);\n});\nexport default app;\n`;
+
+/** The same shape on Express, with the SDK's node:http transport. */
+const EXPRESS =
+  `import express from "express";\n` +
+  `import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";\n` +
+  `import { StreamableHTTPServerTransport as Transport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";\n` +
+  `import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";\n` +
+  `import { addTools } from "./tools.ts";\n` +
+  `const transports: Record<string, Transport> = {};\nconst app = express();\napp.use(express.json());\n` +
+  `app.all("/mcp", async (req, res) => {\n` +
+  `  const sid = req.headers["mcp-session-id"] as string | undefined;\n  let t = sid ? transports[sid] : undefined;\n` +
+  `  if (!t) {\n` +
+  `    if (sid || !isInitializeRequest(req.body)) return void res.status(400).json({ jsonrpc: "2.0", error: { code: -32000, message: "No valid session ID" }, id: null });\n` +
+  `    const transport = new Transport({ sessionIdGenerator: () => crypto.randomUUID(), onsessioninitialized: (id) => void (transports[id] = transport) });\n` +
+  `    const server = new McpServer({ name: "express", version: "1.0.0" });\n    addTools(server);\n    await server.connect(transport);\n    t = transport;\n` +
+  `  }\n  await t.handleRequest(req, res, req.body);\n});\napp.listen(3000);\n`;
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, run: Run, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
@@ -88,6 +104,11 @@ describe("MCP over Streamable HTTP across reloads", () => {
   test("Bun.serve with one transport", async () => {
     const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": BUN_SERVE });
     await session(fx, run, "/");
+  });
+
+  test("Express with a transport per session in a map", async () => {
+    const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": EXPRESS });
+    await session(fx, run, "/mcp");
   });
 
   test("Hono with a transport per session in a map", async () => {

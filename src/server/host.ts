@@ -3,6 +3,7 @@
  * every later call from the same place (a re-run module, Elysia's `.listen()`) swaps
  * the handlers into the running server, so sockets and connections survive reloads.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "bun";
 import { exposureWarning } from "./exposure.ts";
 import { NodeServers } from "./node-http.ts";
@@ -48,6 +49,8 @@ export class Host {
   /** Log servers started after start-up (a server started once some promise settles). */
   announce = false;
   transform: ResponseTransform | undefined;
+  /** The same for node:http servers (Express): `dispatch` hands the request to the app. */
+  wrapNodeRequest: ((req: IncomingMessage, res: ServerResponse, bun: Server<any>, dispatch: () => void) => void) | undefined;
   /** Stands between every request and the app's fetch (MCP sessions that outlive reloads). */
   wrapFetch: ((req: Request, next: (req: Request) => Response | Promise<Response>) => Response | Promise<Response>) | undefined;
   /** Which static `Response` routes `transform` must see; the rest stay native (Bun adds Last-Modified and 304s). */
@@ -80,6 +83,7 @@ export class Host {
       info: (m) => this.log.info(m),
       announce: () => this.announce,
       bound: (bun) => this.warnIfExposed(bun.hostname, bun.port, bun.url?.protocol === "unix:"),
+      onRequest: (req, res, bun, dispatch) => (this.wrapNodeRequest ? this.wrapNodeRequest(req, res, bun, dispatch) : dispatch()),
     });
     this.tcp = new TcpServers({
       keyFor: () => this.nextKey(),

@@ -10,6 +10,8 @@
  * It speaks only HTTP to the app, so it works whatever shape the app's code has.
  */
 
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server } from "bun";
 import type { App } from "../app.ts";
 
 type Next = (req: Request) => Response | Promise<Response>;
@@ -26,8 +28,8 @@ interface Session {
   lists?: string[];
   /** list_changed notifications for the next event stream the client opens. */
   pending: string[];
-  /** Event streams open on this session: closed at a reload. */
-  streams: Set<ReadableStreamDefaultController<Uint8Array>>;
+  /** Closers of the event streams open on this session: called at a reload. */
+  streams: Set<() => void>;
 }
 
 const LISTS = [
@@ -37,6 +39,8 @@ const LISTS = [
 ];
 
 const HEADER = "mcp-session-id";
+/** Marks hmr-run's own requests to a node:http server, so the bridge lets them through. */
+const INTERNAL = "x-hmr-run-mcp";
 
 export class McpSessions {
   private generation = 0;
@@ -47,9 +51,9 @@ export class McpSessions {
   reloaded(): void {
     this.generation++;
     for (const s of this.sessions.values()) {
-      for (const c of s.streams) {
+      for (const close of s.streams) {
         try {
-          c.close();
+          close();
         } catch {
           // Already closed by the client going away: nothing to end.
         }
@@ -64,7 +68,7 @@ export class McpSessions {
     if (!id) return this.maybeInitialize(req, next);
     const s = this.sessions.get(id);
     if (!s) return next(req);
-    if (s.generation !== this.generation) await this.reintroduce(s, req, next);
+    if (s.generation !== this.generation) await this.reintroduce(s, sessionHeaders(req, undefined), next);
     const res = await next(withSession(req, s.current));
     if (req.method === "DELETE") this.sessions.delete(id);
     // The lists as this code has them, to compare with after the next reload.
@@ -86,16 +90,67 @@ export class McpSessions {
     const res = await next(new Request(req, { body }));
     const id = res.headers.get(HEADER);
     if (id && isInitialize(body)) {
-      this.sessions.set(id, { url: req.url, init: body, current: id, generation: this.generation, pending: [], streams: new Set() });
+      this.remember(id, req.url, body);
     }
     return res;
   }
 
+  private remember(id: string, url: string, init: string): void {
+    this.sessions.set(id, { url, init, current: id, generation: this.generation, pending: [], streams: new Set() });
+  }
+
+  /**
+   * The node:http side (Express, Koa): the same bridge on `IncomingMessage` and
+   * `ServerResponse`. hmr-run's own requests go to the server over loopback, marked so
+   * they pass straight through.
+   */
+  readonly handleNode = (req: IncomingMessage, res: ServerResponse, bun: Server<any>, dispatch: () => void): void => {
+    if (req.headers[INTERNAL]) return dispatch();
+    const id = one(req.headers[HEADER]);
+    if (!id) {
+      const accept = one(req.headers.accept) ?? "";
+      if (req.method !== "POST" || !accept.includes("text/event-stream")) return dispatch();
+      // Read alongside the app (attached before it runs, so no chunk is missed), to keep an initialize.
+      const chunks: Buffer[] = [];
+      req.on("data", (c) => chunks.push(Buffer.from(c)));
+      onHead(res, () => {
+        const sid = one(res.getHeader(HEADER) as string | undefined);
+        const body = Buffer.concat(chunks).toString();
+        if (sid && isInitialize(body)) this.remember(sid, new URL(req.url ?? "/", bun.url).href, body);
+      });
+      return dispatch();
+    }
+    const s = this.sessions.get(id);
+    if (!s) return dispatch();
+    const next = loopback(bun);
+    const go = () => {
+      setHeader(req, HEADER, s.current);
+      onHead(res, () => {
+        if (res.getHeader(HEADER) !== undefined) res.setHeader(HEADER, id);
+      }, () => {
+        if (req.method !== "GET" || !String(res.getHeader("content-type") ?? "").includes("text/event-stream")) return;
+        for (const n of s.pending.splice(0)) res.write(`event: message\ndata: ${n}\n\n`);
+        const close = () => res.end();
+        s.streams.add(close);
+        res.once("close", () => s.streams.delete(close));
+      });
+      if (req.method === "DELETE") this.sessions.delete(id);
+      else if (req.method === "POST" && !s.lists) {
+        const generation = this.generation;
+        void this.lists(s, nodeHeaders(req, s.current), next).then((l) => {
+          if (s.generation === generation) s.lists ??= l;
+        });
+      }
+      dispatch();
+    };
+    if (s.generation === this.generation) return go();
+    this.reintroduce(s, nodeHeaders(req, undefined), next).then(go, go);
+  };
+
   /** The client's own `initialize`, replayed to the app's new code; its answer stays here. */
-  private async reintroduce(s: Session, req: Request, next: Next): Promise<void> {
+  private async reintroduce(s: Session, headers: Headers, next: Next): Promise<void> {
     s.generation = this.generation;
     const before = s.lists;
-    const headers = sessionHeaders(req, undefined);
     const res = await next(new Request(s.url, { method: "POST", headers, body: s.init }));
     await res.text();
     const id = res.headers.get(HEADER);
@@ -128,11 +183,11 @@ export class McpSessions {
     if (!sse) return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
     const reader = res.body!.getReader();
     const pending = s.pending.splice(0);
-    let own: ReadableStreamDefaultController<Uint8Array>;
+    let own: () => void;
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        own = controller;
-        s.streams.add(controller);
+        own = () => controller.close();
+        s.streams.add(own);
         for (const n of pending) controller.enqueue(new TextEncoder().encode(`event: message\ndata: ${n}\n\n`));
       },
       async pull(controller) {
@@ -199,8 +254,53 @@ function answerOf(text: string): { result?: unknown } | undefined {
 export function enableMcpSessions(app: App): McpSessions {
   const sessions = new McpSessions();
   app.host.wrapFetch = sessions.handle;
+  app.host.wrapNodeRequest = sessions.handleNode;
   app.listeners.add((r) => {
     if (r.kind === "ok" || r.kind === "rolled-back") sessions.reloaded();
   });
   return sessions;
+}
+
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** A request's headers as `Headers`, ready for a request of hmr-run's own in its session. */
+function nodeHeaders(req: IncomingMessage, id: string | undefined): Headers {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+  return sessionHeaders(new Request("http://localhost/", { headers }), id);
+}
+
+/** Sets a request header where node:http readers look: `headers`, and `rawHeaders` (the SDK's adapter reads those). */
+function setHeader(req: IncomingMessage, name: string, value: string): void {
+  req.headers[name] = value;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) raw[i + 1] = value;
+}
+
+/** Calls `before` just before the response head is written, `after` just after. */
+function onHead(res: ServerResponse, before: () => void, after?: () => void): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    res.writeHead = writeHead;
+    // Headers passed to writeHead itself land in setHeader first, so `before` sees them.
+    const headers = args.find((a, i) => i > 0 && a && typeof a === "object") as Record<string, unknown> | unknown[] | undefined;
+    if (headers && !Array.isArray(headers)) for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v as string);
+    before();
+    const out = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args.filter((a) => a !== headers || Array.isArray(a)));
+    after?.();
+    return out;
+  } as typeof res.writeHead;
+}
+
+/** Sends hmr-run's own requests to the node:http server behind `bun`, over loopback. */
+function loopback(bun: Server<any>): Next {
+  const unix = bun.url?.protocol === "unix:" ? bun.url.pathname : undefined;
+  return async (r) => {
+    const u = new URL(r.url);
+    const headers = new Headers(r.headers);
+    headers.set(INTERNAL, "1");
+    const target = new URL(u.pathname + u.search, unix ? "http://localhost" : bun.url);
+    const body = r.method === "GET" || r.method === "HEAD" ? undefined : await r.text();
+    return fetch(target, { method: r.method, headers, body, unix, tls: { rejectUnauthorized: false } } as RequestInit);
+  };
 }

@@ -31,6 +31,8 @@ export interface NodeHost {
   announce(): boolean;
   /** A server bound for the first time at this address (for the exposure warning). */
   bound(bun: Server<any>): void;
+  /** A request arrived: `dispatch` hands it to the newest server, now or later. */
+  onRequest(req: http.IncomingMessage, res: http.ServerResponse, bun: Server<any>, dispatch: () => void): void;
 }
 
 /** Events that carry requests and connections: the newest server gets them. */
@@ -191,10 +193,13 @@ export class NodeServers {
     // The Bun server emits on the server that listened: route what it emits to the newest.
     const emit = server.emit;
     const count = server.listenerCount;
+    const host = this.host;
     server.emit = function (this: NodeServer, event: string | symbol, ...args: unknown[]) {
       const cur = slot.current;
-      if (cur !== server && typeof event === "string" && ROUTED.has(event)) return cur.emit(event, ...args);
-      return emit.call(this, event, ...args);
+      const send = () => (cur !== server && typeof event === "string" && ROUTED.has(event) ? cur.emit(event, ...args) : emit.call(this, event, ...args));
+      if (event !== "request") return send();
+      host.onRequest(args[0] as http.IncomingMessage, args[1] as http.ServerResponse, bun, () => void send());
+      return true;
     } as any;
     server.listenerCount = function (this: NodeServer, event: string | symbol, ...rest: unknown[]) {
       const cur = slot.current;
