@@ -73,6 +73,8 @@ export class App {
   private force = false;
   /** Why the queued forced reload runs every module, for the log line. */
   private fullReason: string | undefined;
+  /** The files a forced reload is for, shown instead of the modules it runs. */
+  private shown: string[] | undefined;
   private running: Promise<void> | undefined;
   private readonly saves: SaveCheck;
   /** Resolves when the app has no reload running or queued (tests wait on it). */
@@ -92,6 +94,8 @@ export class App {
       entry: o.entry,
       loaded: () => this.loaded,
       lookAgain: (f) => own.setTimeout(() => void this.changed([f]), 30),
+      namespaceOf,
+      index: () => this.index(),
     });
     this.hot = new Registry((p) => this.sources.has(p), {
       resolve: (spec, from) => Bun.resolveSync(spec, parentDir(from)),
@@ -156,7 +160,7 @@ export class App {
   }
 
   /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
-  changed(files: Iterable<string>, force = false, full?: string): Promise<void> {
+  changed(files: Iterable<string>, force = false, full?: string, shown?: string[]): Promise<void> {
     // A late timer (a file seen empty mid-save, an invalidation) must not reload a stopped app.
     if (this.stopped) return own.Promise.resolve();
     const list = [...files];
@@ -165,6 +169,7 @@ export class App {
     if (!force) for (const key of this.listings.changed(list)) this.queue.add(key);
     if (force) this.force = true;
     if (full) this.fullReason = full;
+    if (shown) this.shown = [...(this.shown ?? []), ...shown];
     // Assigned before draining starts: an empty queue drains synchronously, and its
     // `finally` must see (and clear) this promise, or every later save waits on it forever.
     if (this.running) return this.running;
@@ -175,9 +180,12 @@ export class App {
     return running;
   }
 
-  /** Reloads every module of the app (the `r` key, an edited env file); `why` is shown in the log. */
-  reloadAll(why = "a full reload was asked for"): Promise<void> {
-    return this.changed([...this.graph.paths()].filter(this.isCode), true, why);
+  /**
+   * Reloads every module of the app (the `r` key, an edited env file): `why` is shown in
+   * the log line, `cause` names the files it is for (an env file) instead of every module.
+   */
+  reloadAll(why = "a full reload was asked for", cause: string[] = []): Promise<void> {
+    return this.changed([...this.graph.paths()].filter(this.isCode), true, why, cause);
   }
 
   /** A promise that resolves once no reload is running or queued. */
@@ -201,11 +209,13 @@ export class App {
         const batch = new Set(this.queue);
         const force = this.force;
         const full = this.fullReason;
+        const shown = this.shown;
         this.queue.clear();
         this.force = false;
         this.fullReason = undefined;
+        this.shown = undefined;
         try {
-          await this.reloadNow(batch, force, full);
+          await this.reloadNow(batch, force, full, shown);
         } catch (err) {
           // A bug of ours (or a value thrown that defies printing) must not wedge the queue.
           this.o.log.error(`hmr-run failed while reloading: ${safeString(err)}`);
@@ -217,25 +227,30 @@ export class App {
     }
   }
 
-  private async reloadNow(batch: Set<string>, force: boolean, full: string | undefined): Promise<void> {
+  private async reloadNow(batch: Set<string>, force: boolean, full: string | undefined, shown: string[] | undefined): Promise<void> {
     const started = performance.now();
     const wasLoaded = this.loaded;
     let res: ReloadResult;
     const relevant = new Set<string>();
     const forWorkers = this.workers.using(batch);
-    const files = force ? batch : this.saves.check(batch, relevant);
+    // Forced reloads are checked too (a broken file on disk must not cost every dispose
+    // hook), except the first load: Bun reports a broken entry itself, off no hot path.
+    const checked = force && !this.loaded ? batch : this.saves.check(batch, relevant, force);
+    const files = checked instanceof Error ? checked : force ? batch : checked;
     if (force) for (const f of batch) relevant.add(f);
+    const label = shown ?? [...relevant];
     if (files instanceof Error) {
-      res = { kind: "failed", phase: "check", files: [...relevant], error: files, ms: performance.now() - started };
+      res = { kind: "failed", phase: "check", files: label, full, error: files, ms: performance.now() - started };
       if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
     } else if (files.size === 0) {
       // Files outside the graph (a log the app writes, an editor's temp file) are not news.
       if (relevant.size === 0) return this.restartWorkers(forWorkers, batch, started);
-      res = { kind: "skipped", files: [...relevant], reason: "nothing the app runs changed" };
+      res = { kind: "skipped", files: label, reason: "nothing the app runs changed" };
     } else {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
       res = (await reloadBoxed(this.world, { files, force, full, initial: !this.loaded })).value;
+      if (shown) res.files = shown;
       // A server that could not bind or take over leaves the old one serving: not a success.
       const [failed] = this.host.takeFailures();
       if (res.kind === "ok" && failed) res = { kind: "failed", phase: "serve", files: res.files, error: failed, full: res.full, ms: res.ms };

@@ -5,6 +5,7 @@
  * way: supervisor → app (reloader → graph/loader → host).
  */
 import { App, EntryError } from "./app.ts";
+import { relative } from "node:path";
 import { EnvFiles, envFilesOf } from "./env/files.ts";
 import { createLogger, muteErrors } from "./log.ts";
 import { makeScope } from "./loader/scope.ts";
@@ -52,12 +53,18 @@ export async function runApp(o: RunOptions): Promise<void> {
   let received = 0;
   const settled = (p: Promise<void>, seq: number) => void p.then(() => send({ t: "idle", seq: Math.max(seq, received) }));
   const changed = (files: Set<string>) => {
-    if ([...files].some((f) => envSet.has(f))) {
+    const envChanged = [...files].filter((f) => envSet.has(f));
+    if (envChanged.length) {
       for (const f of envSet) files.delete(f);
       const { changed, warnings } = env.apply();
       for (const w of warnings) log.warn(w);
-      log.info(`env files changed (${changed.length ? changed.join(", ") : "no variable"}): reloading the app`);
-      return app.reloadAll();
+      const names = envChanged.map((f) => relative(process.cwd(), f)).join(", ");
+      // A comment or a reordering changes no variable: nothing would run differently.
+      if (changed.length) {
+        log.info(`env files changed (${changed.join(", ")}): reloading the app`);
+        return app.reloadAll(`${names} changed ${changed.join(", ")}`, envChanged);
+      }
+      log.info(`${names} changed no variable: nothing to reload`);
     }
     return app.changed(files);
   };
@@ -90,7 +97,7 @@ export async function runApp(o: RunOptions): Promise<void> {
     else if (m.t === "changed") settled(changed(new Set(m.files)), (received = m.seq));
     else if (m.t === "reloadAll") {
       log.info("reloading the whole app (r)");
-      settled(app.reloadAll(), (received = m.seq));
+      settled(app.reloadAll("r + Enter"), (received = m.seq));
     } else if (m.t === "stop") stop();
   });
 

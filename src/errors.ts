@@ -19,22 +19,51 @@ export interface ErrorReport {
   frame?: string;
 }
 
-/** Finds the first location in the user's code: Bun's build errors carry one, runtime errors have a stack. */
+/**
+ * Finds the first location in the user's code: Bun's build errors carry one, runtime
+ * errors have a stack. A location outside the user's files is never returned, so a
+ * thrown `{ position: { file: "/etc/passwd" } }` shows no frame of that file.
+ */
 export function locate(err: unknown, isUserFile: (file: string) => boolean): Location | undefined {
-  const e = err as any;
-  if (e?.position?.file) {
-    return { file: e.position.file, line: e.position.line, column: (e.position.column ?? 0) + 1 };
+  const position = field(err, "position");
+  const file = field(position, "file");
+  if (typeof file === "string" && file && isUserFile(file)) {
+    const line = Number(field(position, "line"));
+    const column = Number(field(position, "column") ?? 0);
+    if (line > 0) return { file, line, column: (Number.isFinite(column) ? column : 0) + 1 };
   }
-  if (Array.isArray(e?.errors) && e.errors[0]) return locate(e.errors[0], isUserFile);
-  const stack: string = typeof e?.stack === "string" ? e.stack : "";
-  let first: Location | undefined;
+  const errors = field(err, "errors");
+  if (Array.isArray(errors) && errors[0] && errors[0] !== err) return locate(errors[0], isUserFile);
+  const raw = field(err, "stack");
+  const stack = typeof raw === "string" ? raw : "";
   for (const m of stack.matchAll(/(?:\(|at )((?:\/|file:\/\/)[^():]+):(\d+)(?::(\d+))?/g)) {
-    const file = m[1]!.startsWith("file://") ? Bun.fileURLToPath(m[1]!) : m[1]!;
-    const loc = { file, line: Number(m[2]), column: Number(m[3] ?? 1) };
-    if (isUserFile(file)) return loc;
-    first ??= loc;
+    const f = m[1]!.startsWith("file://") ? Bun.fileURLToPath(m[1]!) : m[1]!;
+    if (isUserFile(f)) return { file: f, line: Number(m[2]), column: Number(m[3] ?? 1) };
   }
-  return first && isUserFile(first.file) ? first : undefined;
+  return undefined;
+}
+
+/** A property of a thrown value, which may be a Proxy or have a getter that throws. */
+function field(x: unknown, key: string): unknown {
+  if (x === null || (typeof x !== "object" && typeof x !== "function")) return undefined;
+  try {
+    return (x as Record<string, unknown>)[key];
+  } catch {
+    return undefined; // Unreadable: as if absent.
+  }
+}
+
+/** `String(x)` that cannot throw. */
+function text(x: unknown): string {
+  try {
+    return String(x);
+  } catch {
+    try {
+      return Bun.inspect(x); // A thrown Object.create(null) has no toString.
+    } catch {
+      return "(a value that cannot be printed)";
+    }
+  }
 }
 
 /** A few lines of `file` around `line`, with a caret under `column`. */
@@ -58,20 +87,26 @@ export function codeFrame(loc: Location, before = 2, after = 1): string | undefi
   return out.join("\n");
 }
 
-/** The message of anything thrown, prefixed with its kind when that helps. */
+/** The message of anything thrown, prefixed with its kind when that helps; never throws. */
 export function messageOf(err: unknown): string {
-  const e = err as any;
-  if (Array.isArray(e?.errors) && e.errors.length) return e.errors.map(messageOf).join("\n");
-  if (e && typeof e === "object" && "message" in e) {
-    const plain = !e.name || e.name === "Error" || e.name === "BuildMessage" || e.name === "ResolveMessage";
-    const name = plain || String(e.message).startsWith(e.name) ? "" : `${e.name}: `;
-    return name + String(e.message);
+  const errors = field(err, "errors");
+  if (Array.isArray(errors) && errors.length && !errors.includes(err)) return errors.map(messageOf).join("\n");
+  if (err && typeof err === "object") {
+    let hasMessage = false;
+    try {
+      hasMessage = "message" in err;
+    } catch {
+      hasMessage = false; // A Proxy whose `has` trap throws.
+    }
+    if (hasMessage) {
+      const rawName = field(err, "name");
+      const name = typeof rawName === "string" ? rawName : "";
+      const message = text(field(err, "message"));
+      const plain = !name || name === "Error" || name === "BuildMessage" || name === "ResolveMessage";
+      return (plain || message.startsWith(name) ? "" : `${name}: `) + message;
+    }
   }
-  try {
-    return String(err);
-  } catch {
-    return Bun.inspect(err); // A thrown Object.create(null) has no toString.
-  }
+  return text(err);
 }
 
 /** Everything about one failure, with file paths relative to `cwd` for printing. */
@@ -87,8 +122,10 @@ export function where(loc: Location, cwd = process.cwd()): string {
 
 /** Bun's parse errors name a pretend file (`input.ts`); point them at the real one. */
 export function atFile(err: unknown, file: string): Error {
-  const first = (err as any)?.errors?.[0] ?? err;
-  const out = new SyntaxError(String(first?.message ?? err)) as SyntaxError & { position?: unknown };
-  if (first?.position) out.position = { ...first.position, file };
+  const errors = field(err, "errors");
+  const first = (Array.isArray(errors) && errors[0]) || err;
+  const out = new SyntaxError(messageOf(first)) as SyntaxError & { position?: unknown };
+  const position = field(first, "position");
+  if (position && typeof position === "object") out.position = { ...position, file };
   return out;
 }

@@ -76,7 +76,7 @@ export function muteErrors(log: ConsolaInstance, drop: (cause: unknown) => boole
 
 /** One line per reload: what changed, what ran or why nothing new is served, how long it took. */
 export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (f: string) => boolean): void {
-  const files = res.files.map(rel).join(", ");
+  const files = res.files.length ? res.files.map(rel).join(", ") : "every module";
   switch (res.kind) {
     case "skipped":
       log.debug({ message: `${files}: ${res.reason}`, event: { type: "skip", files: res.files, reason: res.reason } });

@@ -8,6 +8,8 @@ import { relative } from "node:path";
 import type { ModuleGraph } from "./graph.ts";
 import { loaderFor, scanModule, transform } from "./loader/scan.ts";
 import { atFile } from "./errors.ts";
+import { badDataFile } from "./check/data.ts";
+import { brokenImport, type ChangedModule, type MissingExport } from "./check/imports.ts";
 import { stem } from "./paths.ts";
 
 const rel = (p: string) => relative(process.cwd(), p);
@@ -22,11 +24,23 @@ export interface SaveCheckHost {
   loaded(): boolean;
   /** Queues `file` for another look (a file seen empty mid-save). */
   lookAgain(file: string): void;
+  /** Brings the graph's edges up to date (it is built in the background after start-up). */
+  index(): void;
+  /** The live namespace of a loaded module (its exports, for checking named imports). */
+  namespaceOf(path: string): Record<string, unknown> | undefined;
 }
 
 export class SaveCheck {
-  /** Files of a failed reload, retried by the next save that could fix it. */
+  /** Files of a failed run, retried by the next save that could fix it. */
   private retry = new Set<string>();
+  /**
+   * Files the check refused. Each is checked again only when it, a module it imports or a
+   * module importing it changes, or on a forced reload: a file refused (rightly or not)
+   * must never block saves of unrelated files.
+   */
+  private refused = new Set<string>();
+  /** Files the last check refused, until `failed` files them. */
+  private lastRefused = new Set<string>();
   /** Names of imports that failed to resolve: creating such a file retries. */
   private missing = new Set<string>();
   private emptyOnce = new Set<string>();
@@ -36,26 +50,42 @@ export class SaveCheck {
   /**
    * The files of `batch` to reload (plus what a failed reload left to retry), or the
    * error that makes reloading pointless. `relevant` receives every file of the graph
-   * the batch touched, for the log line.
+   * the batch touched, for the log line. `force`: every file of the batch runs again,
+   * but those whose text changed are checked first all the same.
    */
-  check(saved: Set<string>, relevant: Set<string>): Set<string> | Error {
+  check(saved: Set<string>, relevant: Set<string>, force = false): Set<string> | Error {
     const { graph, sources } = this.host;
     const out = new Set<string>();
+    this.lastRefused.clear();
+    this.host.index();
     // After a failure, only a save that could fix it retries: a file of the graph, a new
     // source file, or one named like the import that was missing (not a log file the app
     // writes). Files left to retry are checked again like the saved ones: one may have
     // been deleted or renamed since.
-    const unlocks = [...saved].some((f) => graph.has(f) || isCode(f) || this.missing.has(stem(f)));
-    const batch = unlocks ? new Set([...saved, ...this.retry]) : saved;
+    const unlocks = force || [...saved].some((f) => graph.has(f) || isCode(f) || this.missing.has(stem(f)));
+    const batch = new Set(saved);
+    if (unlocks) for (const f of this.retry) batch.add(f);
+    for (const f of this.refused) {
+      const near = (p: string) => saved.has(p);
+      if (force || near(f) || graph.deps(f).some(near) || graph.importers(f).some(near)) batch.add(f);
+    }
     if (unlocks && !this.host.loaded()) out.add(this.host.entry);
     // Every file of the graph the batch touched is relevant before any is checked, so a
     // failure in one keeps the others for the retry instead of losing them.
     for (const f of batch) if (graph.has(f) || sources.has(f)) relevant.add(f);
     let failure: Error | undefined;
+    const refuse = (f: string, err: Error) => {
+      failure ??= err;
+      this.lastRefused.add(f);
+    };
+    /** New code of the modules that will run, for checking named imports across them. */
+    const changedCode = new Map<string, ChangedModule>();
     for (const f of batch) {
       if (!relevant.has(f)) continue;
       if (!isCode(f)) {
-        out.add(f);
+        const bad = badDataFile(f, readOrEmpty(f));
+        if (bad) refuse(f, bad);
+        else out.add(f);
         continue;
       }
       let text: string;
@@ -63,7 +93,7 @@ export class SaveCheck {
         text = readFileSync(f, "utf8");
       } catch {
         const still = this.stillImported(f, batch);
-        if (still) failure ??= new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`);
+        if (still) refuse(f, new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`));
         // Reached only through import(): evict it, so the next import() fails rather than
         // running the deleted code. Otherwise its importers changed too and dropped it,
         // and it leaves the graph after they re-run.
@@ -72,7 +102,13 @@ export class SaveCheck {
       }
       if (text.length > 0) this.emptyOnce.delete(f);
       const old = sources.get(f);
-      if (old === text && !this.retry.has(f)) continue;
+      if (old === text) {
+        // Back to the text that runs now (a revert, or saved again after a rollback): nothing to retry.
+        this.refused.delete(f);
+        this.retry.delete(f);
+        if (force) out.add(f);
+        continue;
+      }
       // An empty file right after a save is most often a truncate seen before the write:
       // look again shortly, and apply emptiness only if it is still empty then.
       if (text.length === 0 && old && !this.emptyOnce.has(f)) {
@@ -87,35 +123,53 @@ export class SaveCheck {
       try {
         code = transform(f, text);
       } catch (err) {
-        failure ??= atFile(err, f);
+        refuse(f, atFile(err, f));
         continue;
       }
-      if (old !== undefined && !this.retry.has(f) && safeTransform(f, old) === code) {
+      const retrying = this.retry.has(f) || this.refused.has(f);
+      if (old !== undefined && !retrying && safeTransform(f, old) === code) {
         sources.set(f, text);
+        if (force) out.add(f);
         continue;
       }
       const { missing } = scanModule(f, text, code);
       if (missing.length) {
-        failure ??= missingImport(f, text, missing[0]!);
+        refuse(f, missingImport(f, text, missing[0]!));
         continue;
       }
+      changedCode.set(f, { text, code });
       out.add(f);
     }
+    if (!failure && changedCode.size) {
+      const broken = brokenImport(changedCode, { graph, sources, namespaceOf: this.host.namespaceOf });
+      if (broken) refuse(failingFile(broken, changedCode), broken);
+    }
+    if (!failure) for (const f of changedCode.keys()) this.refused.delete(f);
     return failure ?? out;
   }
 
   /** A reload of `files` failed with `error`: retry them when a save could fix it. */
   failed(files: Iterable<string>, error: unknown): void {
-    for (const f of files) this.retry.add(f);
-    const e = error as { specifier?: unknown; message?: unknown };
-    const spec = typeof e?.specifier === "string" ? e.specifier : /Cannot find module '([^']+)'/.exec(String(e?.message ?? ""))?.[1];
+    for (const f of files) {
+      if (this.lastRefused.has(f)) this.refused.add(f);
+      else this.retry.add(f);
+    }
+    this.lastRefused.clear();
+    let spec: string | undefined;
+    try {
+      const e = error as { specifier?: unknown; message?: unknown };
+      spec = typeof e?.specifier === "string" ? e.specifier : /Cannot find module '([^']+)'/.exec(String(e?.message ?? ""))?.[1];
+    } catch {
+      spec = undefined; // An error whose fields throw when read names no module.
+    }
     if (spec) this.missing.add(stem(spec));
   }
 
-  /** A reload succeeded: nothing is left to retry. */
+  /** A reload succeeded: what it ran needs no retry (files refused elsewhere stay refused). */
   succeeded(): void {
     this.retry.clear();
     this.missing.clear();
+    this.lastRefused.clear();
   }
 
   /** A module that still imports `file`, judging changed importers by their new text. */
@@ -156,6 +210,19 @@ function missingImport(file: string, text: string, spec: string): Error {
   return err;
 }
 
+
+/** The file a broken import is blamed on: the importer when it changed, else the changed module it imports. */
+function failingFile(err: MissingExport, changed: Map<string, ChangedModule>): string {
+  return changed.has(err.importer) ? err.importer : err.target;
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return ""; // Gone: its importers say so when they run.
+  }
+}
 
 function safeTransform(path: string, source: string): string | undefined {
   try {

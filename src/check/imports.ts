@@ -1,0 +1,147 @@
+/**
+ * Named imports checked against what their target exports, before anything is disposed:
+ * renaming an export while a module still imports the old name would otherwise dispose
+ * the importer, then fail in Bun's linker with no file:line ("Export named 'x' not found").
+ * Exports come from `Bun.Transpiler#scan` of a changed module's new code, or from the
+ * live namespace of a module that did not change.
+ */
+import { relative } from "node:path";
+import type { ModuleGraph } from "../graph.ts";
+import { loaderFor, transform } from "../loader/scan.ts";
+import { resolveImport } from "../loader/resolve.ts";
+
+/** One binding a module takes by name: `import { a }`, `import d from`, `export { a } from`. */
+export interface NamedImport {
+  spec: string;
+  name: string;
+}
+
+/** A module about to run again: its new text and the code Bun will run for it. */
+export interface ChangedModule {
+  text: string;
+  code: string;
+}
+
+/** What the check reads about the running app. */
+export interface ImportCheckHost {
+  graph: ModuleGraph;
+  /** The source each module last ran with. */
+  sources: Map<string, string>;
+  namespaceOf(path: string): Record<string, unknown> | undefined;
+}
+
+const IMPORT_LINE = /^(import|export)\s+((?:[^;{}"\n]|\{[^}]*\})*?)\s*from\s*"([^"\n]+)"/gm;
+/** Output code is plain JavaScript: scanned as such, its exports are exactly Bun's. */
+const outputScanner = new Bun.Transpiler({ loader: "js", target: "bun" });
+
+/** The named imports of a module's transformed code (each statement at a line start, as Bun prints it). */
+export function namedImports(code: string): NamedImport[] {
+  const out: NamedImport[] = [];
+  for (const [, kw, clause, spec] of code.matchAll(IMPORT_LINE)) {
+    const brace = /\{([^}]*)\}/.exec(clause!);
+    for (const part of brace?.[1]?.split(",") ?? []) {
+      const p = part.trim();
+      if (!p || p.startsWith("type ")) continue;
+      out.push({ spec: spec!, name: p.split(/\s+as\s+/)[0]!.replace(/^["']|["']$/g, "") });
+    }
+    if (kw === "import" && /^[\w$]+\s*(,|$)/.test(clause!)) out.push({ spec: spec!, name: "default" });
+  }
+  return out;
+}
+
+/** The names a module's transformed code exports; undefined when that cannot be told (`export *`, CommonJS). */
+export function exportNames(code: string): Set<string> | undefined {
+  if (/^export\s*\*\s*from/m.test(code)) return undefined;
+  const { exports } = outputScanner.scan(code);
+  if (exports.length === 0 && !/^export\b/m.test(code)) return undefined;
+  return new Set(exports);
+}
+
+/**
+ * The first named import that will not link once the `changed` modules run
+ * runs: from a changed module to any module, and from a module that did not change to a
+ * changed one that dropped the name. Undefined when every import links.
+ */
+export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCheckHost): MissingExport | undefined {
+  const exportsOf = new Map<string, Set<string> | undefined>();
+  const exportsFor = (p: string): Set<string> | undefined => {
+    if (!exportsOf.has(p)) {
+      const code = changed.get(p)?.code;
+      const ns = code === undefined ? host.namespaceOf(p) : undefined;
+      exportsOf.set(p, code !== undefined ? exportNames(code) : ns ? new Set(Object.keys(ns)) : undefined);
+    }
+    return exportsOf.get(p);
+  };
+  const checkModule = (importer: string, code: string, text: string, only?: string): MissingExport | undefined => {
+    for (const imp of namedImports(code)) {
+      const found = resolveImport(imp.spec, importer);
+      if (!found || !("file" in found)) continue;
+      const target = found.file;
+      if ((only && target !== only) || !host.graph.has(target) || !loaderFor(target)) continue;
+      const names = exportsFor(target);
+      if (names && !names.has(imp.name)) return notExported(importer, target, imp, [...names], text);
+    }
+    return undefined;
+  };
+  for (const [p, { code, text }] of changed) {
+    const err = checkModule(p, code, text);
+    if (err) return err;
+  }
+  // Importers that did not change matter only when a changed module lost names.
+  for (const [p, { code }] of changed) {
+    const before = host.namespaceOf(p);
+    const after = exportNames(code);
+    if (!before || !after || Object.keys(before).every((k) => after.has(k))) continue;
+    for (const importer of host.graph.importers(p, "static")) {
+      const source = host.sources.get(importer);
+      if (changed.has(importer) || source === undefined || !loaderFor(importer)) continue;
+      let importerCode: string;
+      try {
+        importerCode = transform(importer, source);
+      } catch {
+        continue; // It ran before, so it parsed: a transpiler that changed since is not this save's fault.
+      }
+      const err = checkModule(importer, importerCode, source, p);
+      if (err) return err;
+    }
+  }
+  return undefined;
+}
+
+/** A named import its target does not export; `position` points at it in the importer. */
+export type MissingExport = SyntaxError & { importer: string; target: string; position?: unknown };
+
+/** Bun's own wording, pointing at the import in the importer's text (for the code frame). */
+function notExported(importer: string, target: string, imp: NamedImport, have: string[], text: string): MissingExport {
+  const shown = have.filter((n) => n !== "default");
+  const err = new SyntaxError(
+    `${imp.name === "default" ? "no default export" : `export named '${imp.name}' not found`} in '${imp.spec}', imported by ${relative(process.cwd(), importer)}` +
+      ` (it exports: ${shown.length ? shown.join(", ") : "nothing by name"})`,
+  ) as MissingExport;
+  err.importer = importer;
+  err.target = target;
+  const lines = text.split("\n");
+  const quoted = [`"${imp.spec}"`, `'${imp.spec}'`];
+  const name = new RegExp(`\\b${escape(imp.name)}\\b`);
+  for (let i = 0; i < lines.length; i++) {
+    if (!quoted.some((q) => lines[i]!.includes(q))) continue;
+    // The name may sit on an earlier line of a multi-line import.
+    let at = i;
+    if (imp.name !== "default") {
+      for (let j = i; j >= Math.max(0, i - 50); j--) {
+        if (name.test(lines[j]!)) {
+          at = j;
+          break;
+        }
+        if (j < i && /^\s*(import|export)\b/.test(lines[j]!)) break;
+      }
+      if (at === i && !name.test(lines[i]!)) continue;
+    }
+    const col = imp.name === "default" ? 0 : Math.max(0, lines[at]!.search(name));
+    err.position = { file: importer, line: at + 1, column: col, lineText: lines[at] };
+    break;
+  }
+  return err;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

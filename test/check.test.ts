@@ -1,0 +1,166 @@
+// The check before anything is disposed: what it refuses never runs a dispose hook, and
+// a file it refused never blocks saves of other files. In-process through hmr-run/testing.
+import { afterEach, describe, expect, test } from "bun:test";
+import { startApp, type TestApp } from "hmr-run/testing";
+import { Fixture } from "./support/fixture.ts";
+import { namedImports, exportNames } from "../src/check/imports.ts";
+import { badDataFile } from "../src/check/data.ts";
+import { locate, messageOf, report } from "../src/errors.ts";
+
+const fixtures: Fixture[] = [];
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+  for (const f of fixtures.splice(0)) f.cleanup();
+});
+
+async function start(files: Record<string, string>) {
+  const fx = new Fixture(files, { nodeModules: false });
+  fixtures.push(fx);
+  app = await startApp(fx.path("main.ts"), { logLevel: "silent" });
+  return app;
+}
+const text = async (path = "/") => (await app!.fetch(path)).text();
+const disposals = (a: TestApp) => ((globalThis as any)[a.root + "disposed"] ?? []) as string[];
+/** Source that records its module's dispose hook runs. */
+const disposed = (name: string) => `import.meta.hot?.dispose(() => { ((globalThis as any)[import.meta.dir + "disposed"] ??= []).push("${name}"); });\n`;
+const where = (r: { error?: unknown }, a: TestApp) => {
+  const loc = locate(r.error, (f) => f.startsWith(a.root));
+  return loc && `${loc.file.slice(a.root.length + 1)}:${loc.line}`;
+};
+
+describe("the check refuses before any dispose", () => {
+  test("a renamed export still imported by an unchanged module: refused at the import, nothing disposed", async () => {
+    const a = await start({
+      "greet.ts": disposed("greet") + `export const greeting = "hi";\n`,
+      "main.ts": disposed("main") + `import {\n  greeting,\n} from "./greet.ts";\nexport default { fetch: () => new Response(greeting) };\n`,
+    });
+    const r = await a.edit("greet.ts", "export const greeting", "export const salutation");
+    expect(r.kind).toBe("failed");
+    expect(r.result.kind === "failed" && r.result.phase).toBe("check");
+    expect(messageOf(r.error)).toContain("'greeting' not found");
+    expect(where(r, a)).toBe("main.ts:3");
+    expect(report(r.error, (f) => f.startsWith(a.root)).frame).toContain("greeting,");
+    expect(disposals(a)).toEqual([]);
+    expect(await text()).toBe("hi");
+    // Fixing the importer applies both files.
+    const fixed = await a.write("main.ts", `import { salutation } from "./greet.ts";\nexport default { fetch: () => new Response(salutation + "!") };\n`);
+    expect(fixed.kind).toBe("ok");
+    expect(await text()).toBe("hi!");
+  });
+
+  test("a changed module importing a name its (unchanged) target lacks is refused", async () => {
+    const a = await start({
+      "lib.ts": `export const one = 1;\n`,
+      "main.ts": `import { one } from "./lib.ts";\nexport default { fetch: () => new Response(String(one)) };\n`,
+    });
+    const r = await a.write("main.ts", `import { one, two } from "./lib.ts";\nexport default { fetch: () => new Response(String(one + two)) };\n`);
+    expect(r.kind).toBe("failed");
+    expect(messageOf(r.error)).toContain("'two' not found");
+    expect(messageOf(r.error)).toContain("it exports: one");
+    expect(where(r, a)).toBe("main.ts:1");
+  });
+
+  test("malformed JSON, JSONC and TOML imports are refused with their line", async () => {
+    const a = await start({
+      "a.json": `{ "v": "j" }\n`,
+      "b.jsonc": `{ // c\n "v": "c", }\n`,
+      "c.toml": `v = "t"\n`,
+      "main.ts": disposed("main") + `import a from "./a.json";\nimport b from "./b.jsonc";\nimport c from "./c.toml";\nexport default { fetch: () => new Response(a.v + b.v + c.v) };\n`,
+    });
+    expect(await text()).toBe("jct");
+    for (const [file, bad, line] of [["a.json", `{\n  "v": "j2",\n}\n`, 3], ["b.jsonc", `{\n "v": "c2"\n "w": 1 }\n`, 3], ["c.toml", `v = "t2"\nw = = 1\n`, 2]] as const) {
+      const r = await a.write(file, bad);
+      expect(r.kind).toBe("failed");
+      expect(where(r, a)).toBe(`${file}:${line}`);
+    }
+    expect(disposals(a)).toEqual([]);
+    expect(await text()).toBe("jct");
+  });
+
+  test("a forced reload (r) with a broken file on disk is refused before any dispose", async () => {
+    const a = await start({
+      "dep.ts": disposed("dep") + `export const V = "v1";\n`,
+      "main.ts": disposed("main") + `import { V } from "./dep.ts";\nexport default { fetch: () => new Response(V) };\n`,
+    });
+    a.app.graph; // the graph is built in the background; a reload indexes what is left
+    await Bun.write(a.path("dep.ts"), `export const V = "v2" +;\n`);
+    const r = await a.reloadAll();
+    expect(r.kind).toBe("failed");
+    expect(r.result.kind === "failed" && r.result.phase).toBe("check");
+    expect(disposals(a)).toEqual([]);
+    expect(await text()).toBe("v1");
+  });
+});
+
+describe("the retry set cannot trap", () => {
+  test("a refused file does not block saves of other files, and reverting it clears it", async () => {
+    const a = await start({
+      "a.ts": `export const A = "a1";\n`,
+      "b.ts": `export const B = "b1";\n`,
+      "main.ts": `import { A } from "./a.ts";\nimport { B } from "./b.ts";\nexport default { fetch: () => new Response(A + B) };\n`,
+    });
+    const good = a.path("a.ts");
+    const original = await Bun.file(good).text();
+    expect((await a.write("a.ts", `export const A = "a2" +;\n`)).kind).toBe("failed");
+    // Another file: it reloads, the refused one is not checked again.
+    const other = await a.edit("b.ts", `"b1"`, `"b2"`);
+    expect(other.kind).toBe("ok");
+    expect(await text()).toBe("a1b2");
+    // Reverting the refused file: nothing to do, and nothing left to retry.
+    expect((await a.write("a.ts", original)).kind).toBe("skipped");
+    expect((await a.edit("b.ts", `"b2"`, `"b3"`)).kind).toBe("ok");
+    expect(await text()).toBe("a1b3");
+  });
+
+  test("a module that throws, then is reverted, leaves nothing to retry", async () => {
+    const a = await start({
+      "a.ts": `export const A = "a1";\n`,
+      "b.ts": `export const B = "b1";\n`,
+      "main.ts": `import { A } from "./a.ts";\nimport { B } from "./b.ts";\nexport default { fetch: () => new Response(A + B) };\n`,
+    });
+    const original = await Bun.file(a.path("a.ts")).text();
+    expect((await a.write("a.ts", `throw new Error("no");\nexport const A = "a2";\n`)).kind).toBe("rolled-back");
+    expect(await text()).toBe("a1b1");
+    expect((await a.write("a.ts", original)).kind).toBe("skipped");
+    expect((await a.edit("b.ts", `"b1"`, `"b2"`)).kind).toBe("ok");
+    expect(await text()).toBe("a1b2");
+  });
+});
+
+describe("pieces of the check", () => {
+  test("namedImports reads Bun's output: braces, aliases, defaults, re-exports", () => {
+    const code = `import { a, b as c } from "./x";\nimport {\n  m,\n  n as o\n} from "./v";\nimport D, * as NS from "./y";\nexport { e as f, default as g } from "./z";\nexport * from "./w";\nimport "./side";\n`;
+    expect(namedImports(code)).toEqual([
+      { spec: "./x", name: "a" },
+      { spec: "./x", name: "b" },
+      { spec: "./v", name: "m" },
+      { spec: "./v", name: "n" },
+      { spec: "./y", name: "default" },
+      { spec: "./z", name: "e" },
+      { spec: "./z", name: "default" },
+    ]);
+  });
+
+  test("exportNames is unknown with export * or CommonJS", () => {
+    expect([...exportNames(`export const a = 1;\nexport default 2;\n`)!].sort()).toEqual(["a", "default"]);
+    expect(exportNames(`export * from "./x";\nexport const a = 1;\n`)).toBeUndefined();
+    expect(exportNames(`module.exports = { a: 1 };\n`)).toBeUndefined();
+  });
+
+  test("data files that parse pass; YAML is checked when Bun has a parser for it", () => {
+    expect(badDataFile("/p/a.json", `{"a": [1, 2]}`)).toBeUndefined();
+    expect(badDataFile("/p/a.jsonc", `{ /* c */ "a": 1, }`)).toBeUndefined();
+    expect(badDataFile("/p/a.toml", `[t]\na = 1\n`)).toBeUndefined();
+    expect(badDataFile("/p/a.txt", `{`)).toBeUndefined();
+  });
+
+  test("errors are read defensively, and frames come only from the user's files", () => {
+    const hostile = { get message(): string { throw new Error("no"); }, get stack(): string { throw new Error("no"); } };
+    expect(messageOf(hostile)).toBeString();
+    expect(() => report(hostile, () => true)).not.toThrow();
+    const passwd = { message: "x", position: { file: "/etc/passwd", line: 1, column: 0 } };
+    expect(report(passwd, (f) => f.startsWith("/tmp/app/")).frame).toBeUndefined();
+  });
+});
