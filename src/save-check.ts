@@ -35,8 +35,8 @@ export class SaveCheck {
   private retry = new Set<string>();
   /**
    * Files the check refused. Each is checked again only when it, a module it imports or a
-   * module importing it changes, or on a forced reload: a file refused (rightly or not)
-   * must never block saves of unrelated files.
+   * module importing it changes, a new file appears, or on a forced reload: a file
+   * refused (rightly or not) must never block saves of unrelated files.
    */
   private refused = new Set<string>();
   /** Files the last check refused, until `failed` files them. */
@@ -65,9 +65,11 @@ export class SaveCheck {
     const unlocks = force || [...saved].some((f) => graph.has(f) || isCode(f) || this.missing.has(stem(f)));
     const batch = new Set(saved);
     if (unlocks) for (const f of this.retry) batch.add(f);
+    // A file that is new to the graph may be the import a refused file was missing.
+    const created = [...saved].some((f) => !graph.has(f));
     for (const f of this.refused) {
       const near = (p: string) => saved.has(p);
-      if (force || near(f) || graph.deps(f).some(near) || graph.importers(f).some(near)) batch.add(f);
+      if (force || created || near(f) || graph.deps(f).some(near) || graph.importers(f).some(near)) batch.add(f);
     }
     if (unlocks && !this.host.loaded()) out.add(this.host.entry);
     // Every file of the graph the batch touched is relevant before any is checked, so a
