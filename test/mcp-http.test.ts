@@ -109,6 +109,10 @@ describe("MCP over Streamable HTTP across reloads", () => {
   test("Express with a transport per session in a map", async () => {
     const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": EXPRESS });
     await session(fx, run, "/mcp");
+    // The dev server's own endpoint is on node:http servers too.
+    const res = await fetch(run.url + "/__hmr-run/mcp", { method: "POST", headers: { "content-type": "application/json" }, body: `{"jsonrpc":"2.0","id":1,"method":"tools/list"}` });
+    const listed = (await res.json()) as { result: { tools: Array<{ name: string }> } };
+    expect(listed.result.tools.map((t) => t.name)).toContain("status");
   });
 
   test("Hono with a transport per session in a map", async () => {
