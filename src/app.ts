@@ -21,7 +21,7 @@ import { errorOf } from "./reload/result.ts";
 import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { Workers, type Tracked } from "./server/workers.ts";
-import { declaresExport, servableOf, SERVABLE_SHAPES, unsupportedShape } from "./server/shape.ts";
+import { servesExport, servableOf, SERVABLE_SHAPES, unsupportedShape } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
 import { parentDir } from "./paths.ts";
 
@@ -153,7 +153,7 @@ export class App {
     });
     this.guardProcess();
     this.workers.install();
-    this.host.placement.entryExports = declaresExport(this.o.entry, this.o.exportName ?? "default");
+    this.host.placement.entryExports = servesExport(this.o.entry, this.o.exportName ?? "default");
     this.graph.add(this.o.entry);
     await this.changed([this.o.entry], true);
     this.host.announce = true;

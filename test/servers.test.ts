@@ -132,6 +132,15 @@ describe("node:http apps as the entry's export", () => {
 });
 
 describe("several servers in one app", () => {
+  test("an entry that listens and exports the same app is served once, on --port", async () => {
+    const { run } = start({
+      "main.ts": `import express from "express";\nconst app = express();\napp.get("/", (_req, res) => { res.send("once"); });\napp.listen(3000);\nexport default app;\n`,
+    });
+    await run.until("once");
+    await run.output("serving");
+    expect(run.out.match(/: serving (.*)/)![1]).toBe(`http://127.0.0.1:${run.port}/`);
+  });
+
   test("a ws side server keeps its port, the default export gets --port; a taken port fails the reload", async () => {
     const wsPort = freePort();
     const { fx, run } = start({

@@ -7,12 +7,17 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import { loaderFor } from "../loader/scan.ts";
 
-/** Does the module at `path` declare export `name` (read statically, before it runs)? */
-export function declaresExport(path: string, name: string): boolean {
+/**
+ * Will hmr-run serve the entry's export `name` itself (read statically, before it runs)?
+ * An entry that calls `.listen(` serves itself, and usually exports that same app
+ * (`export default app.listen(3000)`): its own server is the one the command line is for.
+ */
+export function servesExport(path: string, name: string): boolean {
   try {
     const loader = loaderFor(path);
     if (!loader) return false;
-    return new Bun.Transpiler({ loader }).scan(readFileSync(path, "utf8")).exports.includes(name);
+    const source = readFileSync(path, "utf8");
+    return new Bun.Transpiler({ loader }).scan(source).exports.includes(name) && !/\.listen\s*\(/.test(source);
   } catch {
     return false; // Unreadable or broken: the load reports it; assume no export meanwhile.
   }
