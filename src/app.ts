@@ -194,8 +194,9 @@ export class App {
     return new own.Promise((r) => this.idleWaiters.push(r));
   }
 
-  async stop(): Promise<void> {
-    await this.idle();
+  /** Disposes every module and stops the servers; a reload still running after `idleWaitMs` (a top-level await that never settles) is left behind. */
+  async stop(idleWaitMs = Infinity): Promise<void> {
+    await (idleWaitMs === Infinity ? this.idle() : Promise.race([this.idle(), Bun.sleep(idleWaitMs)]));
     this.stopped = true;
     // Every module leaves the graph: prune hooks (and so persisted values) close too, each
     // bounded in time and reported like during a reload.

@@ -72,8 +72,9 @@ export async function runApp(o: RunOptions): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    // A reload stuck on a top-level await must not keep the dispose hooks from running.
     app
-      .stop()
+      .stop(500)
       .catch((err) => log.error("shutdown failed", err))
       .finally(() => process.exit(0));
   };

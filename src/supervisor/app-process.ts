@@ -25,6 +25,8 @@ export class AppProcess {
   /** When the running reload (or the start-up) began; undefined while the app is idle. */
   busySince: number | undefined;
   exited = false;
+  /** A batch was sent while a reload (or the start-up) was still running: it may be a fix. */
+  savedWhileBusy = false;
   private readonly proc: Subprocess;
   private lastPong = performance.now();
   private heartbeat: Timer | undefined;
@@ -65,6 +67,7 @@ export class AppProcess {
 
   /** Sends a batch of saved files; the app applies them as one hot reload. */
   changed(files: Iterable<string>): void {
+    if (this.busySince !== undefined) this.savedWhileBusy = true;
     this.busy();
     this.send({ t: "changed", files: [...files], seq: ++this.seq });
   }
@@ -108,6 +111,7 @@ export class AppProcess {
 
   private busy(): void {
     if (this.busySince !== undefined) return;
+    this.savedWhileBusy = false;
     this.busySince = performance.now();
     this.lastPong = this.busySince;
     this.heartbeat = setInterval(() => {

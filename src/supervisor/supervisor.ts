@@ -109,7 +109,7 @@ class Supervisor {
         message: (m) => app === this.app && this.onMessage(m),
         exit: (code, signal, reloading) => {
           this.live.delete(app);
-          if (app === this.app) this.onExit(code, signal, reloading);
+          if (app === this.app) this.onExit(app, code, signal, reloading);
         },
         stuck: () => app === this.app && this.onStuck(app),
       },
@@ -176,41 +176,48 @@ class Supervisor {
     this.log.info({ message: `restarted (${r.reason}): ${state}`, event: { type: "restart", reason: r.reason, ms, loaded: m.loaded, urls: m.urls } });
   }
 
-  private onExit(code: number | null, signal: string | null, reloading: boolean): void {
+  private onExit(app: AppProcess, code: number | null, signal: string | null, reloading: boolean): void {
     this.app = undefined;
     if (this.stopping) return;
     if (this.fatal !== undefined) {
       if (!this.bannerShown) return this.started.reject(new UsageError(this.fatal));
-      return this.failed(`the app cannot start: ${this.fatal}`);
+      return this.failed(`the app cannot start: ${this.fatal}`, app.savedWhileBusy);
     }
     const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     // Exiting during a hot reload may be the saved code's doing, or not: a restart tells.
     if (this.readyAt === undefined || (!reloading && performance.now() - this.readyAt < EXIT_SOON_MS)) {
-      return this.failed(`the app ${why} ${this.readyAt === undefined ? "while starting" : "right after starting"}`);
+      return this.failed(`the app ${why} ${this.readyAt === undefined ? "while starting" : "right after starting"}`, app.savedWhileBusy);
     }
     void this.restartApp(`the app ${why}`);
   }
 
-  /** The watchdog: kill at once (nothing of it can run its dispose hooks), then start again. */
+  /**
+   * The watchdog: the app is killed (a loop lets no dispose hook run). Started again, the
+   * same code would loop again, so the next save restarts it.
+   */
   private onStuck(app: AppProcess): void {
     app.kill();
     this.app = undefined;
-    const limit = `within ${WATCHDOG_MS / 1000} s`;
-    if (this.readyAt !== undefined) return void this.restartApp(`${this.busyWith} did not finish running ${limit}: an endless loop?`);
-    this.failed(this.restart ? "starting hangs too" : `${rel(this.o.entry)} (or a module it imports) did not finish running ${limit}: an endless loop?`);
+    const who = this.readyAt === undefined ? `${rel(this.o.entry)} (or a module it imports)` : this.busyWith;
+    this.failed(`${who} did not finish running within ${WATCHDOG_MS / 1000} s (an endless loop?): stopped the app`, app.savedWhileBusy);
   }
 
-  /** The app cannot run as it is on disk: say why in one line, and restart on the next save. */
-  private failed(why: string): void {
+  /**
+   * The app cannot run as it is on disk: one line says why, and the next save restarts it;
+   * when a save reached the app while it hung (perhaps the fix), it restarts now.
+   */
+  private failed(why: string, savedMeanwhile: boolean): void {
     const r = this.restart;
     this.restart = undefined;
-    const message = `${r ? `restarted (${r.reason}), but ` : ""}${why}; saving a file restarts it`;
+    const next = savedMeanwhile ? "restarting for the save made meanwhile" : "saving a file restarts it";
+    const message = `${r ? `restarted (${r.reason}), but ` : ""}${why}; ${next}`;
     this.log.error({ message, event: { type: "restart", reason: r?.reason ?? why, failed: why } });
     if (!this.bannerShown) {
       this.bannerShown = true;
       this.banner([], false, false);
       this.started.resolve();
     }
+    if (savedMeanwhile) void this.restartApp("a save made meanwhile");
   }
 
   /** Stops the app process (dispose hooks, bounded; at once when it is stuck) and starts a fresh one. */

@@ -1,0 +1,110 @@
+/**
+ * What only the real CLI shows about the app process hmr-run supervises: restarts after
+ * exits, endless loops and config changes, stopping while a module is stuck, and no
+ * process left behind.
+ */
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { scenarios } from "./support/scenario.ts";
+
+const { start } = scenarios();
+
+/** An app that answers with its dependency's value and its process id. */
+const app = (dep: string) => ({
+  "dep.ts": dep,
+  "main.ts": `import { onDispose } from "hmr-run";\nimport { writeFileSync } from "node:fs";\nimport { V } from "./dep.ts";\n` +
+    `onDispose(() => writeFileSync("disposed.txt", "yes"));\n` +
+    `export default { fetch: (req: Request) => new URL(req.url).pathname === "/spin" ? spin() : new Response(V + " " + process.pid) };\n` +
+    `function spin(): Response { while (true) {} }\n`,
+});
+const dep = (v: string, extra = "") => `export const V = "${v}";\n${extra}`;
+
+/** Running, or stopped but not yet reaped as a zombie ("Z") would be. */
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false; // No such process.
+  }
+};
+
+async function gone(pid: number, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!alive(pid)) return true;
+    await Bun.sleep(20);
+  }
+  return false;
+}
+
+const pidOf = (body: string) => Number(body.split(" ")[1]);
+
+describe("restarts", () => {
+  test("process.exit(3) in a saved module: a restart, then the fix serves again", async () => {
+    const { fx, run } = start(app(dep("a")));
+    const first = pidOf(await run.until(/^a /));
+    const m = run.mark();
+    fx.write("dep.ts", dep("b", "process.exit(3);\n"));
+    // Restarted, the module exits again while starting: hmr-run waits for a fix.
+    expect(await run.output("saving a file restarts it", m)).toContain("restarted (the app exited with code 3), but the app exited with code 3 while starting");
+    fx.write("dep.ts", dep("c"));
+    const body = await run.until(/^c /);
+    expect(pidOf(body)).not.toBe(first);
+    expect(await run.output("restarted (dep.ts changed): serving again in", m)).toBeTruthy();
+  });
+
+  test("an endless loop saved: the watchdog names the module and stops the app; the fix restarts it", async () => {
+    const { fx, run } = start(app(dep("a")));
+    await run.until(/^a /);
+    const m = run.mark();
+    fx.write("dep.ts", dep("b", "while (true) {}\n"));
+    await run.output(/dep\.ts did not finish running within 3 s \(an endless loop\?\): stopped the app/, m);
+    fx.write("dep.ts", dep("c"));
+    await run.until(/^c /);
+  });
+
+  test("a config file's content changes: restart; touching it changes nothing", async () => {
+    const { fx, run } = start({ ...app(dep("a")), "tsconfig.json": `{}\n` });
+    const first = pidOf(await run.until(/^a /));
+    fx.write("tsconfig.json", `{}\n`);
+    fx.write("dep.ts", dep("b"));
+    expect(pidOf(await run.until(/^b /))).toBe(first);
+    expect(run.out).not.toContain("restarted");
+    fx.write("tsconfig.json", `{ "compilerOptions": { "strict": true } }\n`);
+    await run.until((b) => pidOf(b) !== first);
+    await run.output("restarted (tsconfig.json changed): serving again in");
+  });
+});
+
+describe("stopping", () => {
+  test("SIGTERM while a top-level await never settles: dispose hooks run, exit 0", async () => {
+    const { fx, run } = start(app(dep("a")));
+    await run.until(/^a /);
+    const m = run.mark();
+    fx.write("dep.ts", dep("b", "await new Promise(() => {});\n"));
+    await run.output("has been loading for 5 s", m, 8000);
+    run.proc.kill("SIGTERM");
+    expect(await run.exited()).toBe(0);
+    expect(fx.read("disposed.txt")).toBe("yes");
+  }, 15_000);
+
+  test("SIGKILL of hmr-run while the app spins in a loop: the app process goes too", async () => {
+    const { run } = start(app(dep("a")));
+    const child = pidOf(await run.until(/^a /));
+    void fetch(run.url + "/spin").catch(() => {});
+    run.proc.kill("SIGKILL");
+    expect(await gone(child)).toBe(true);
+  });
+
+  test("a second Ctrl+C while the app is stuck exits 130 at once and leaves no process", async () => {
+    const { run } = start(app(dep("a")));
+    const child = pidOf(await run.until(/^a /));
+    void fetch(run.url + "/spin").catch(() => {});
+    run.proc.kill("SIGINT");
+    await run.output("shutting down");
+    run.proc.kill("SIGINT");
+    expect(await run.exited()).toBe(130);
+    expect(await gone(child)).toBe(true);
+  });
+});
