@@ -137,6 +137,9 @@ async function serveAndEdit(s: Serving, copy: string) {
   // `import { onDispose } from "hmr-run"` ran before that, and its signal kept counting.
   expect(after).toMatchObject({ hot: true, disposed: 1, from: `file://${copy}` });
   expect(after.hits).toBeGreaterThan(first.hits);
+  // The new handler serves before the reload's line is printed: wait for the line too.
+  const deadline = Date.now() + 10_000;
+  while (!/word\.ts → 2 modules re-ran/.test(s.out) && Date.now() < deadline) await Bun.sleep(20);
   expect(s.out).toMatch(/word\.ts → 2 modules re-ran/);
 }
 
