@@ -12,6 +12,7 @@ import { installLoader } from "./loader/plugin.ts";
 import { inScope, type Scope } from "./loader/scope.ts";
 import { loaderFor, scanModule } from "./loader/scan.ts";
 import { SaveCheck } from "./save-check.ts";
+import { SelfWrites } from "./reload/self-writes.ts";
 import { trackReads } from "./loader/reads.ts";
 import { Listings, trackListings } from "./loader/listings.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
@@ -65,6 +66,8 @@ export class App {
   private listings = new Listings();
   /** Modules each module imported through an import() of a computed path while it loaded. */
   private imported = new Map<string, Set<string>>();
+  /** Modules each module imported by a computed path after it loaded (in a request): lazy edges. */
+  private importedLater = new Map<string, Set<string>>();
   private loadingDepth = 0;
   private stopped = false;
   /** Set while hmr-run itself starts the entry's app: what it registers belongs to the entry. */
@@ -77,6 +80,9 @@ export class App {
   private shown: string[] | undefined;
   private running: Promise<void> | undefined;
   private readonly saves: SaveCheck;
+  private readonly selfWrites = new SelfWrites();
+  /** Files read by the module running now, with their reader. */
+  private freshReads = new Map<string, string>();
   /** Resolves when the app has no reload running or queued (tests wait on it). */
   private idleWaiters: Array<() => void> = [];
   /** Every finished reload, for listeners such as the refresh channel and the test API. */
@@ -233,6 +239,12 @@ export class App {
     const wasLoaded = this.loaded;
     let res: ReloadResult;
     const relevant = new Set<string>();
+    if (!force) {
+      this.selfWrites.drop(batch, (f, reader) =>
+        this.o.log.warn(`${rel(reader)} writes ${rel(f)}, which it reads while it loads: that write does not reload it (edits made elsewhere still do)`),
+      );
+      if (!batch.size) return;
+    }
     const forWorkers = this.workers.using(batch);
     // Forced reloads are checked too (a broken file on disk must not cost every dispose
     // hook), except the first load: Bun reports a broken entry itself, off no hot path.
@@ -257,6 +269,7 @@ export class App {
       if (res.kind === "ok" && failed) res = { kind: "failed", phase: "serve", files: res.files, error: failed, full: res.full, ms: res.ms };
       const ran = res.kind === "ok" ? res.executed : res.kind === "rolled-back" ? res.restored : undefined;
       if (ran) {
+
         const reran = new Set(ran.map((p) => relative(process.cwd(), p)));
         this.host.endReload((key) => reran.has(key));
       }
@@ -324,6 +337,7 @@ export class App {
       index: () => this.index(),
       loading: async <T>(fn: () => Promise<T>, path: string) => {
         this.loadingDepth++;
+        const from = Date.now();
         // A top-level await that never settles holds every later reload: say so.
         const slow = own.setTimeout(() => {
           if (this.o.onSlowLoad) this.o.onSlowLoad(path);
@@ -334,6 +348,9 @@ export class App {
         } finally {
           own.clearTimeout(slow);
           this.loadingDepth--;
+          // What the run read, as it is now that the run ended (see SelfWrites).
+          if (this.freshReads.size) this.selfWrites.ran(from, this.freshReads);
+          this.freshReads = new Map();
         }
       },
       serveEntry: (ns: Record<string, unknown>) => this.serveEntry(ns),
@@ -342,6 +359,7 @@ export class App {
         this.sources.delete(p);
         this.reads.delete(p);
         this.imported.delete(p);
+        this.importedLater.delete(p);
         this.unscanned.delete(p);
       },
       disposeTimeoutMs: this.o.disposeTimeoutMs ?? 3000,
@@ -400,17 +418,19 @@ export class App {
     // Kept across the importer's runs: when it runs again, import() hands it the cached
     // module and the loader is not called. A file that no longer exists drops out at the
     // next scan, so a deleted route leaves the graph once its importer ran again.
-    if (this.loadingDepth > 0) {
-      const importer = this.hot.caller();
-      if (!importer || importer === path) return;
-      let set = this.imported.get(importer);
-      if (!set) this.imported.set(importer, (set = new Set()));
-      set.add(path);
-      this.unscanned.add(importer);
-    }
+    // Imported later (a request handler's import() of a computed path): a lazy edge, so an
+    // edit evicts the module and the next import() runs the new code, as for a literal one.
+    const importer = this.hot.caller();
+    if (!importer || importer === path) return;
+    const into = this.loadingDepth > 0 ? this.imported : this.importedLater;
+    let set = into.get(importer);
+    if (!set) into.set(importer, (set = new Set()));
+    set.add(path);
+    this.unscanned.add(importer);
   }
 
   private noteRead(owner: string, file: string): void {
+    if (this.loadingDepth > 0) this.freshReads.set(file, owner);
     let set = this.reads.get(owner);
     if (!set) this.reads.set(owner, (set = new Set()));
     if (set.has(file)) return;
@@ -434,10 +454,12 @@ export class App {
       return; // A module that does not parse keeps its old edges; the reload reports the error.
     }
     for (const f of this.reads.get(p) ?? []) deps.push([f, "static"]);
-    const imported = this.imported.get(p);
-    for (const f of imported ?? []) {
-      if (existsSync(f)) deps.push([f, "static"]);
-      else imported!.delete(f);
+    for (const [map, kind] of [[this.imported, "static"], [this.importedLater, "dynamic"]] as const) {
+      const imported = map.get(p);
+      for (const f of imported ?? []) {
+        if (existsSync(f)) deps.push([f, kind]);
+        else imported!.delete(f);
+      }
     }
     this.graph.setDeps(p, deps);
     // Code the plugin does not see (`.cjs`, files Bun loads natively) is scanned from disk,
