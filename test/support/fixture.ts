@@ -56,9 +56,20 @@ export class Fixture {
 }
 
 let nextPort = 21000 + Math.floor(Math.random() * 20000);
-/** A port nothing in this test run used yet. */
+/**
+ * A port nothing in this test run used yet, and free right now: test files run in
+ * parallel processes (and other projects' tests) may hold ports in the same range.
+ */
 export function freePort(): number {
-  return nextPort++;
+  for (;;) {
+    const port = nextPort++;
+    try {
+      Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+      return port;
+    } catch {
+      continue; // Taken: try the next one.
+    }
+  }
 }
 
 /** The real `hmr-run` CLI running on a fixture; its output is collected for assertions. */
