@@ -41,7 +41,7 @@ export async function runApp(o: RunOptions): Promise<void> {
   enableMcpSessions(app);
   if (o.mcp) {
     const { enableMcp } = await import("./server/mcp.ts");
-    enableMcp(app, o.cwd);
+    enableMcp(app, o.cwd, () => send({ t: "restart", why: "the MCP reload tool" }));
   }
   if (o.refresh) {
     const { enableRefresh } = await import("./server/refresh.ts");

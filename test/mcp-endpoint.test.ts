@@ -52,9 +52,13 @@ describe("POST /__hmr-run/mcp", () => {
       fx.write("dep.ts", `export const V = "d";\n`);
       await run.until("d");
       expect(await json("reload")).toMatchObject({ ok: true, executed: expect.arrayContaining(["dep.ts", "main.ts"]) });
+      m = run.mark();
+      expect((await call("reload", { restart: true })).text).toContain("restarting");
+      await run.output("restarted (the MCP reload tool)", m);
     } finally {
       await client.close();
     }
+    expect(run.out.match(/main ran with d/g)?.length).toBe(3);
 
     const post = (headers: Record<string, string>) =>
       fetch(run.url + MCP_PATH, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: `{"jsonrpc":"2.0","id":1,"method":"ping"}` });

@@ -22,6 +22,8 @@ export interface DevView {
   lastOk(): Extract<ReloadResult, { kind: "ok" }> | undefined;
   lastError(): unknown;
   reloadAll(): Promise<void>;
+  /** Restarts the app process (a fresh Bun process, every module loaded anew). */
+  restart(): void;
   logs(n: number): string[];
 }
 
@@ -71,9 +73,16 @@ export function devTools(v: DevView): DevTool[] {
     },
     {
       name: "reload",
-      description: "Runs every module of the app again (as r + Enter does) and returns the outcome.",
-      inputSchema: { type: "object", properties: {} },
-      run: async () => {
+      description:
+        "Runs every module of the app again (as r + Enter does) and returns the outcome; with restart: true, restarts the app process instead (as R + Enter does), answering before it goes.",
+      inputSchema: { type: "object", properties: { restart: { type: "boolean", description: "A new process instead of a hot reload" } } },
+      run: async (args) => {
+        if (args.restart === true) {
+          // The process answering is the one restarted: give the answer time to leave first
+          // (the restart itself is graceful, so a later request waits for the new process).
+          setTimeout(() => v.restart(), 50);
+          return "restarting the app process; call status in a moment";
+        }
         await v.reloadAll();
         return summary(v.last());
       },

@@ -11,7 +11,7 @@ import { mcpHandler, MCP_PATH } from "./mcp-endpoint.ts";
 import { devTools, type DevView } from "./mcp-tools.ts";
 
 /** Adds `POST /__hmr-run/mcp` to every server the app starts; tees output for the `logs` tool. */
-export function enableMcp(app: App, cwd: string): void {
+export function enableMcp(app: App, cwd: string, restart: () => void): void {
   const tail = new OutputTail();
   tail.install();
   const startedAt = Date.now();
@@ -38,6 +38,7 @@ export function enableMcp(app: App, cwd: string): void {
     lastOk: () => lastOk,
     lastError: () => app.lastError,
     reloadAll: () => app.reloadAll(),
+    restart,
     logs: (n) => tail.last(n),
   };
   const tools = devTools(view);

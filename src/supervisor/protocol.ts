@@ -28,6 +28,8 @@ export type FromApp =
   | { t: "pong" }
   /** The app cannot start for a reason no save fixes (port in use, missing export, bad env file). */
   | { t: "fatal"; message: string }
+  /** A restart of the app process was asked for from inside it (the MCP endpoint's reload tool). */
+  | { t: "restart"; why: string }
   /** The session is over (an MCP client closed stdin): hmr-run stops. */
   | { t: "quit"; why: "stdin" }
   /** A module has been loading for a while (a top-level await that never settles?). */

@@ -152,6 +152,7 @@ class Supervisor {
     else if (m.t === "idle") this.slowPath = undefined;
     else if (m.t === "fatal") this.fatal = m.message;
     else if (m.t === "quit") this.stop(m.why);
+    else if (m.t === "restart") void this.restartApp(m.why);
     else if (m.t === "slow") {
       this.slowPath = m.path;
       this.log.warn(`${rel(m.path)} has been loading for 5 s (a top-level await that never settles?); the next save restarts the app`);
