@@ -38,12 +38,6 @@ export function transpiler(loader: Loader): Bun.Transpiler {
   return t;
 }
 
-/** Forgets the cached compiler options (tests that change the project's tsconfig). */
-export function resetTranspilers(): void {
-  options = null;
-  transpilers.clear();
-}
-
 /** The code Bun runs for a module's source; throws on a syntax error. */
 export function transform(path: string, source: string): string {
   return transpiler(loaderFor(path) ?? "ts").transformSync(rewriteHot(source));
