@@ -28,3 +28,10 @@ test("a bare extends is a relative path; a package name or an array is ignored; 
   fx.write("d/tsconfig.json", `{ "extends": "./d.json" }`);
   expect(projectCompilerOptions(fx.path("d"))).toEqual({});
 });
+
+test("bunfig.toml's JSX settings apply where the tsconfig sets nothing", () => {
+  fx.write("e/bunfig.toml", `jsx = "react"\njsxFactory = "h"\njsxFragment = "F"\njsxImportSource = "preact"\n[test]\npreload = ["./x.ts"]\n`);
+  expect(projectCompilerOptions(fx.path("e"))).toEqual({ jsx: "react", jsxFactory: "h", jsxFragmentFactory: "F", jsxImportSource: "preact" });
+  fx.write("e/tsconfig.json", `{ "compilerOptions": { "jsx": "react-jsx" } }`);
+  expect(projectCompilerOptions(fx.path("e"))).toEqual({ jsx: "react-jsx", jsxFactory: "h", jsxFragmentFactory: "F", jsxImportSource: "preact" });
+});

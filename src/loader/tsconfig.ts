@@ -5,7 +5,7 @@
  *
  * Found the way Bun 1.4.5 finds them (measured, not documented): `tsconfig.json`, else
  * `jsconfig.json`, in the folder Bun runs from only (not next to each file, not in a
- * parent folder). `extends` is followed when it is one string, read as a path relative
+ * parent folder), over the JSX settings of that folder's `bunfig.toml`. `extends` is followed when it is one string, read as a path relative
  * to the config that names it (a bare `tsconfig.base.json` included, no extension
  * added, no package lookup); an array is ignored. Import resolution (`paths`, `baseUrl`)
  * is not settled here: `Bun.resolveSync` is Bun's own resolver and reads them itself.
@@ -44,5 +44,22 @@ export function compilerOptionsOf(file: string, seen = new Set<string>()): Compi
 
 /** The compiler options Bun applies when run from `cwd`, or undefined when it has none. */
 export function projectCompilerOptions(cwd = process.cwd()): CompilerOptions | undefined {
-  return compilerOptionsOf(resolve(cwd, "tsconfig.json")) ?? compilerOptionsOf(resolve(cwd, "jsconfig.json"));
+  const config = compilerOptionsOf(resolve(cwd, "tsconfig.json")) ?? compilerOptionsOf(resolve(cwd, "jsconfig.json"));
+  const bunfig = bunfigJsx(resolve(cwd, "bunfig.toml"));
+  // Each setting of the tsconfig wins over the same one in bunfig.toml (measured).
+  return config || bunfig ? { ...bunfig, ...config } : undefined;
+}
+
+/** The JSX settings of `bunfig.toml` (`jsx`, `jsxFactory`, `jsxFragment`, `jsxImportSource`), as compiler options. */
+function bunfigJsx(file: string): CompilerOptions | undefined {
+  let toml: Record<string, unknown>;
+  try {
+    toml = Bun.TOML.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined; // None, or one Bun itself will refuse with its own message.
+  }
+  const names = { jsx: "jsx", jsxFactory: "jsxFactory", jsxFragment: "jsxFragmentFactory", jsxImportSource: "jsxImportSource" } as const;
+  const out: CompilerOptions = {};
+  for (const [key, option] of Object.entries(names)) if (typeof toml[key] === "string") out[option] = toml[key];
+  return Object.keys(out).length ? out : undefined;
 }
