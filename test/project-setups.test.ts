@@ -75,7 +75,7 @@ describe("Bun plugins", () => {
 });
 
 describe("file-system routers", () => {
-  test("readdirSync and fs.globSync listings: a file created or removed re-runs the module that listed", async () => {
+  test("readdirSync, fs.globSync and Bun.FileSystemRouter listings: a file created or removed re-runs the module that listed", async () => {
     const { fx, run } = start({
       "pages/a.txt": "A",
       "api/one.ts": `export const name = "one";\n`,
@@ -84,19 +84,20 @@ describe("file-system routers", () => {
         counter("api") +
         `import { globSync } from "node:fs";\nconst names: string[] = [];\n` +
         `for (const f of globSync("api/*.ts", { cwd: import.meta.dir })) names.push((await import(import.meta.dir + "/" + f)).name);\nexport const api = names.sort().join(",");\n`,
-      "main.ts": `import { listed } from "./pages.ts";\nimport { api } from "./api.ts";\nexport default { fetch: () => new Response(listed + " " + api + " " + ${runCounts}) };\n`,
+      "router.ts": counter("router") + `const r = new Bun.FileSystemRouter({ dir: import.meta.dir + "/api", style: "nextjs" });\nexport const routes = Object.keys(r.routes).sort().join(",");\n`,
+      "main.ts": `import { listed } from "./pages.ts";\nimport { api } from "./api.ts";\nimport { routes } from "./router.ts";\nexport default { fetch: () => new Response(listed + " " + api + " " + routes + " " + ${runCounts}) };\n`,
     });
-    await run.until(`a.txt one {"pages":1,"api":1}`);
+    await run.until(`a.txt one /one {"pages":1,"api":1,"router":1}`);
     fx.write("pages/b.txt", "B");
-    await run.until(`a.txt,b.txt one {"pages":2,"api":1}`);
+    await run.until(`a.txt,b.txt one /one {"pages":2,"api":1,"router":1}`);
     fx.write("api/two.ts", `export const name = "two";\n`);
-    await run.until(`a.txt,b.txt one,two {"pages":2,"api":2}`);
+    await run.until(`a.txt,b.txt one,two /one,/two {"pages":2,"api":2,"router":2}`);
     // An edit of a listed file is not a listing change; an import() of it still re-runs api.ts.
     fx.write("pages/b.txt", "B2");
     fx.edit("api/two.ts", `"two"`, `"deux"`);
-    await run.until(`a.txt,b.txt deux,one {"pages":2,"api":3}`);
+    await run.until(`a.txt,b.txt deux,one /one,/two {"pages":2,"api":3,"router":2}`);
     unlinkSync(fx.path("pages/a.txt"));
-    await run.until(`b.txt deux,one {"pages":3,"api":3}`);
+    await run.until(`b.txt deux,one /one,/two {"pages":3,"api":3,"router":2}`);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Notices folder listings that modules make while they load (`readdir`, `Bun.Glob`,
- * `fs.glob`), so that a file-system router that lists `routes/` and imports what it
+ * `fs.glob`, `Bun.FileSystemRouter`), so that a file-system router that lists `routes/` and imports what it
  * finds runs again when a file is created in that folder or removed from it. Edits of
  * files already listed are not listing changes: the router imported them, so the graph
  * already re-runs it.
@@ -67,6 +67,7 @@ export function trackListings(onList: (l: Listing) => void): void {
     if (typeof fsp.glob === "function") wrap(fsp, "glob", glob);
   }
   trackBunGlob();
+  trackFileSystemRouter();
 }
 
 const patterns = new WeakMap<object, string>();
@@ -102,6 +103,35 @@ function trackBunGlob(): void {
   };
   wrap(proto, "scanSync", (options: unknown, _: unknown, self: unknown) => scan(self, options));
   wrap(proto, "scan", (options: unknown, _: unknown, self: unknown) => scan(self, options));
+}
+
+/** `new Bun.FileSystemRouter({ dir })` lists its folder once, when it is made. */
+function trackFileSystemRouter(): void {
+  const Original = Bun.FileSystemRouter as typeof Bun.FileSystemRouter & { __hmrRun?: true };
+  if (typeof Original !== "function" || Original.__hmrRun) return;
+  class FileSystemRouter extends Original {
+    constructor(options: ConstructorParameters<typeof Bun.FileSystemRouter>[0]) {
+      super(options);
+      // Bun caches the folder's entries for the process: a router made again when its
+      // module re-runs would miss new files. reload() lists the folder as a fresh process would.
+      this.reload();
+      const root = typeof options?.dir === "string" ? resolve(options.dir) : undefined;
+      if (root === undefined) return;
+      note({
+        root,
+        shallow: false,
+        signature: `Bun.FileSystemRouter ${safeJson(options)}`,
+        list: () =>
+          sorted(() => {
+            const fresh = new Original(options);
+            fresh.reload();
+            return Object.keys(fresh.routes);
+          }),
+      });
+    }
+  }
+  Object.defineProperty(FileSystemRouter, "__hmrRun", { value: true });
+  (Bun as { FileSystemRouter: typeof Bun.FileSystemRouter }).FileSystemRouter = FileSystemRouter;
 }
 
 function note(l: Listing): void {
