@@ -6,11 +6,11 @@
 import { watch } from "node:fs";
 import { basename } from "node:path";
 import { excluded, inScope, isFile, watchRoots, type Scope } from "./loader/scope.ts";
-import { isUnder, NEVER_WATCHED, shown } from "./paths.ts";
+import { isUnder, NEVER_WATCHED } from "./paths.ts";
 import { limitMessage, WatchLimitError, type ChangeSource, type WatchSet } from "./watch/source.ts";
 import { OsWatch } from "./watch/os-watch.ts";
 import { PollWatch, POLL_MS } from "./watch/poll-watch.ts";
-import { isWsl, readMounts, whyPoll } from "./watch/mounts.ts";
+import { isWsl, readMounts, whyPoll, type Mount } from "./watch/mounts.ts";
 
 export interface WatcherOptions {
   /** Quiet time before a batch goes out (ms). */
@@ -33,6 +33,8 @@ export interface WatcherOptions {
   log?: { info(msg: string): void; warn(msg: string): void };
   /** @internal `fs.watch`, or a stand-in that fails as the OS does at its limits. */
   watchFn?: typeof watch;
+  /** @internal The mount table and whether this is WSL (read from /proc by default). */
+  mounts?: () => { mounts: Mount[]; wsl: boolean };
 }
 
 /** The watched folders and single files of `scope`, with what is never entered. */
@@ -79,6 +81,7 @@ export class Watcher {
       pollMs: POLL_MS,
       log: { info: () => {}, warn: () => {} },
       watchFn: watch,
+      mounts: () => ({ mounts: readMounts(), wsl: isWsl() }),
       ...options,
     };
   }
@@ -92,12 +95,11 @@ export class Watcher {
       return;
     }
     // Paths on mounts that deliver no events are polled; the rest get OS events.
-    const mounts = readMounts();
-    const wsl = isWsl();
+    const { mounts, wsl } = this.o.mounts();
     const why = (p: string) => whyPoll(p, mounts, wsl);
     const polled = [...set.roots, ...set.files].filter((p) => why(p));
     if (polled.length) {
-      log.info(`polling for changes every ${this.o.pollMs} ms: ${shown(polled[0]!)} is ${why(polled[0]!)}, where file events do not arrive`);
+      log.info(`polling for changes every ${this.o.pollMs} ms: ${polled[0]} is ${why(polled[0]!)}, where file events do not arrive`);
       const onPoll = (p: string) => polled.includes(p);
       this.use(new PollWatch({ ...set, roots: set.roots.filter(onPoll), files: set.files.filter(onPoll) }, this.o.pollMs));
     }

@@ -43,8 +43,8 @@ describe("mounts", () => {
   test("network, VM and FUSE mounts are polled; local disks and WSL's own files are not", () => {
     for (const t of ["9p", "nfs", "nfs4", "cifs", "smb3", "fuse", "fuse.sshfs", "vboxsf"]) expect(noEvents(t)).toBe(true);
     for (const t of ["ext4", "btrfs", "xfs", "tmpfs", "overlay", "virtiofs"]) expect(noEvents(t)).toBe(false);
-    expect(whyPoll("/mnt/c/Users/me/app", mounts, true)).toBe("on a 9p mount (/mnt/c)");
-    expect(whyPoll("/home/me/remote/app", mounts, false)).toBe("on a fuse.sshfs mount (/home/me/remote)");
+    expect(whyPoll("/mnt/c/Users/me/app", mounts, true)).toBe("on a mount of type 9p (/mnt/c)");
+    expect(whyPoll("/home/me/remote/app", mounts, false)).toBe("on a mount of type fuse.sshfs (/home/me/remote)");
     expect(whyPoll("/home/me/app", mounts, true)).toBeUndefined();
     // WSL1 shows Windows drives as drvfs, or a mount table may be missing: /mnt/<letter> still polls.
     expect(whyPoll("/mnt/d/app", [], true)).toBe("on a Windows drive under WSL");
@@ -158,6 +158,27 @@ describe.if(process.platform === "linux")("OS watch (inotify)", () => {
       const end = Date.now() + 5000;
       while (Date.now() < end && !batches.flat().includes(fx.path("src/a.ts"))) await Bun.sleep(5);
       expect(batches.flat()).toContain(fx.path("src/a.ts"));
+    } finally {
+      w.close();
+    }
+  });
+});
+
+describe("polling turns on by itself", () => {
+  test("a root on a network mount is polled, with one line saying so", async () => {
+    const lines: string[] = [];
+    const batches: string[][] = [];
+    const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
+    const mounts = () => ({ mounts: [{ point: "/", type: "ext4" }, { point: fx.dir, type: "nfs4" }], wsl: false });
+    const w = new Watcher(scope, (files) => batches.push([...files]), { log, mounts, pollMs: 20 });
+    w.start();
+    try {
+      expect(w.kinds).toEqual(["poll"]);
+      expect(lines).toEqual([`polling for changes every 20 ms: ${fx.dir} is on a mount of type nfs4 (${fx.dir}), where file events do not arrive`]);
+      writeFileSync(fx.path("main.ts"), "export {};\n");
+      const end = Date.now() + 5000;
+      while (Date.now() < end && !batches.flat().includes(fx.path("main.ts"))) await Bun.sleep(5);
+      expect(batches.flat()).toContain(fx.path("main.ts"));
     } finally {
       w.close();
     }

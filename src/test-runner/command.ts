@@ -41,7 +41,7 @@ export async function runTestCommand(argv: string[]): Promise<void> {
     beforeRun: args.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
   });
   const outside = [...project.configFiles].filter((f) => !isUserFile(f));
-  const watcher = new Watcher(scope, (files) => void runner.changed(files), { extra: outside });
+  const watcher = new Watcher(scope, (files) => void runner.changed(files), { extra: outside, log });
   watcher.start();
 
   let quitting = false;

@@ -44,7 +44,7 @@ export function mountOf(path: string, mounts: Mount[]): Mount | undefined {
 /** Why `path` must be polled, in a few words, or undefined when file events arrive there. */
 export function whyPoll(path: string, mounts: Mount[], wsl: boolean): string | undefined {
   const m = mountOf(path, mounts);
-  if (m && noEvents(m.type)) return `on a ${m.type} mount (${m.point})`;
+  if (m && noEvents(m.type)) return `on a mount of type ${m.type} (${m.point})`;
   // WSL's Windows drives: events for saves made by Windows programs never arrive.
   if (wsl && /^\/mnt\/[a-z](\/|$)/i.test(path)) return "on a Windows drive under WSL";
   return undefined;
