@@ -348,6 +348,7 @@ export class App {
         } finally {
           own.clearTimeout(slow);
           this.loadingDepth--;
+          guardThenables(path, (m) => this.o.log.error(m));
           // What the run read, as it is now that the run ended (see SelfWrites).
           if (this.freshReads.size) this.selfWrites.ran(from, this.freshReads);
           this.freshReads = new Map();
@@ -519,4 +520,19 @@ function safeString(x: unknown): string {
   } catch {
     return Bun.inspect(x);
   }
+}
+
+/**
+ * `Object.prototype.then` makes every object a thenable: no `await` of an object (a
+ * reload's result, a Response from an async handler) can settle again, in hmr-run or in
+ * the app. Such a module is named once and the property removed.
+ */
+function guardThenables(path: string, say: (message: string) => void): void {
+  if (!Object.prototype.hasOwnProperty.call(Object.prototype, "then")) return;
+  try {
+    delete (Object.prototype as { then?: unknown }).then;
+  } catch {
+    return; // A non-configurable property cannot be removed: nothing more to do.
+  }
+  say(`${rel(path)} (or a module it loads) defines Object.prototype.then, which makes every object a thenable that never settles; hmr-run removed it`);
 }

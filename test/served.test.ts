@@ -78,3 +78,23 @@ describe("through the CLI", () => {
     expect(run.out.match(/that write does not reload it/g)).toHaveLength(1);
   });
 });
+
+describe("hmr-run's own machinery", () => {
+  test("an app that installs fake timers or defines Object.prototype.then does not wedge reloads", async () => {
+    const { fx, run } = startCli({
+      "fake.ts":
+        `// Fake timers, as a test helper would install them: no unref, never fire.\n` +
+        `(globalThis as any).setTimeout = () => 0;\n(globalThis as any).clearTimeout = () => {};\n` +
+        `(globalThis as any).setImmediate = () => 0;\n` +
+        `Object.defineProperty(Object.prototype, "then", { value: function () {}, configurable: true, writable: true });\n`,
+      "dep.ts": `export const V = "v1";\n`,
+      "main.ts": `import "./fake.ts";\nimport { V } from "./dep.ts";\nexport default { fetch: () => new Response(V) };\n`,
+    });
+    await run.until("v1");
+    await run.output("defines Object.prototype.then");
+    fx.edit("dep.ts", `"v1"`, `"v2"`);
+    await run.until("v2");
+    fx.edit("dep.ts", `"v2"`, `"v3"`);
+    await run.until("v3");
+  });
+});

@@ -3,6 +3,7 @@
  * does nothing when the code runs outside hmr-run (plain `bun`, production).
  */
 import { resolve } from "node:path";
+import { own } from "./own.ts";
 import { runtime } from "./registry.ts";
 
 /** Runs `fn` before the calling module runs again or leaves the graph (also on shutdown). */
@@ -72,11 +73,21 @@ export function persist<T>(key: string, factory: () => T, dispose?: (value: T) =
 /** The persist keys whose closing each module execution has registered. */
 const closers = new WeakMap<object, Set<string>>();
 
+/** A replaced value's dispose runs in the background; one that hangs is reported after this long (ms). */
+const PERSIST_DISPOSE_MS = 3000;
+
 async function settle(fn: () => unknown, key: string): Promise<void> {
+  let timer: Timer | undefined;
   try {
-    await fn();
+    const done = own.Promise.resolve().then(fn).then(() => true);
+    const late = new own.Promise<false>((r) => (timer = own.setTimeout(() => r(false), PERSIST_DISPOSE_MS)));
+    if (!(await own.Promise.race([done, late]))) {
+      console.error(`hmr-run: disposing persisted "${key}" did not finish within ${PERSIST_DISPOSE_MS} ms; left behind`);
+    }
   } catch (err) {
     console.error(`hmr-run: disposing persisted "${key}" failed:`, err);
+  } finally {
+    own.clearTimeout(timer);
   }
 }
 
