@@ -21,7 +21,7 @@ import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./relo
 import { errorOf } from "./reload/result.ts";
 import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
-import { Workers, type Tracked } from "./server/workers.ts";
+import { Workers } from "./server/workers.ts";
 import { servesExport, servableOf, SERVABLE_SHAPES, unsupportedShape } from "./server/shape.ts";
 import { logError, logResult } from "./log.ts";
 import { parentDir } from "./paths.ts";
@@ -118,6 +118,9 @@ export class App {
       onDispose: (owner, fn) => this.hot.context(owner).dispose(fn),
       deps: (file) => this.workerDeps(file),
       warn: (msg) => o.log.warn(msg),
+      restarted: (changed, workers, ms) =>
+        o.log.success(`${changed.map(rel).join(", ")} → worker${workers.length === 1 ? "" : "s"} ${workers.map(rel).join(", ")} restarted in ${ms.toFixed(1)} ms`),
+      failed: (changed, error, ms) => logResult(o.log, { kind: "failed", phase: "check", files: changed, error, ms }, this.isUserFile),
     });
     this.host = new Host(o.serve, {
       info: (m) => o.log.info(m),
@@ -257,7 +260,7 @@ export class App {
       if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
     } else if (files.size === 0) {
       // Files outside the graph (a log the app writes, an editor's temp file) are not news.
-      if (relevant.size === 0) return this.restartWorkers(forWorkers, batch, started);
+      if (relevant.size === 0) return this.workers.restartFor(forWorkers, batch, started);
       res = { kind: "skipped", files: label, reason: "nothing the app runs changed" };
     } else {
       if (this.loaded) this.o.beforeReload?.();
@@ -291,18 +294,7 @@ export class App {
     }
     for (const fn of this.listeners) fn(res);
     if (res.kind !== "skipped") this.collectSoon();
-    if (res.kind === "ok" || res.kind === "skipped") this.restartWorkers(forWorkers, batch, started);
-  }
-
-  /** Workers loading a changed module start again, after the main thread's part succeeded. */
-  private restartWorkers(workers: Tracked[], batch: Set<string>, started: number): void {
-    if (!workers.length) return;
-    const changed = [...batch].filter((f) => workers.some((w) => w.modules.has(f)));
-    const out = this.workers.restart(workers, changed);
-    const ms = performance.now() - started;
-    if (!Array.isArray(out)) return logResult(this.o.log, { kind: "failed", phase: "check", files: changed, error: out.error, ms }, this.isUserFile);
-    if (!out.length) return;
-    this.o.log.success(`${changed.map(rel).join(", ")} → worker${out.length === 1 ? "" : "s"} ${out.map(rel).join(", ")} restarted in ${ms.toFixed(1)} ms`);
+    if (res.kind === "ok" || res.kind === "skipped") this.workers.restartFor(forWorkers, batch, started);
   }
 
   /** The app's modules `file` imports, read from disk: worker threads load outside the plugin. */

@@ -19,6 +19,10 @@ export interface WorkerHost {
   deps(file: string): string[];
   /** Says once that a shape is not reloaded (node:cluster workers). */
   warn(msg: string): void;
+  /** Workers restarted after `changed` files were saved. */
+  restarted(changed: string[], workers: string[], ms: number): void;
+  /** A changed file does not parse: the workers keep running their old code. */
+  failed(changed: string[], error: unknown, ms: number): void;
 }
 
 /** A worker the app started, as the reloader sees it. */
@@ -79,10 +83,19 @@ export class Workers {
   }
 
   /**
-   * Restarts `workers` once the `changed` files parse (a syntax error leaves the old
-   * threads running and is returned); returns their entry files.
+   * Restarts `workers` (from `using`) after the main thread's part of the reload of
+   * `batch` succeeded, once the changed files parse; reports either way.
    */
-  restart(workers: Tracked[], changed: string[]): string[] | { error: unknown } {
+  restartFor(workers: Tracked[], batch: Set<string>, started: number): void {
+    if (!workers.length) return;
+    const changed = [...batch].filter((f) => workers.some((w) => w.modules.has(f)));
+    const out = this.restart(workers, changed);
+    const ms = performance.now() - started;
+    if (!Array.isArray(out)) this.host.failed(changed, out.error, ms);
+    else if (out.length) this.host.restarted(changed, out, ms);
+  }
+
+  private restart(workers: Tracked[], changed: string[]): string[] | { error: unknown } {
     for (const f of changed) {
       const loader = loaderFor(f);
       if (!loader) continue;
