@@ -11,7 +11,8 @@ import { createLogger, muteErrors } from "./log.ts";
 import { makeScope } from "./loader/scope.ts";
 import { ServeError } from "./server/host.ts";
 import { dieWithParent } from "./child/die-with-parent.ts";
-import { installMcpStdio } from "./mcp/stdio.ts";
+import { installMcpStdio, SERVER_HOOK } from "./mcp/stdio.ts";
+import { hookMcpServer } from "./mcp/server-hook.ts";
 import { enableMcpSessions } from "./server/mcp-sessions.ts";
 import type { RunOptions } from "./options.ts";
 import { OPTIONS_ENV, type FromApp, type ToApp } from "./supervisor/protocol.ts";
@@ -93,6 +94,13 @@ export async function runApp(o: RunOptions): Promise<void> {
     // Before "ready", the banner says so; a server that connects later gets a line of its own.
     onConnect: () => void (readySent && log.info("serving an MCP server on stdio")),
   });
+  // An McpServer shared across reloads: registrations belong to the module that made them.
+  (globalThis as Record<symbol, unknown>)[SERVER_HOOK] = (cls: Parameters<typeof hookMcpServer>[0]) =>
+    hookMcpServer(cls, {
+      owner: () => app.hot.caller(),
+      onDispose: (owner, fn) => app.hot.context(owner).dispose(fn),
+      settled: () => app.idle(),
+    });
   process.on("message", (m: ToApp) => {
     if (m.t === "ping") send({ t: "pong" });
     else if (m.t === "changed") settled(changed(new Set(m.files)), (received = m.seq));

@@ -96,3 +96,45 @@ test("a live MCP session across reloads: new code, kept state, list notification
   // Closing stdin ends the session: hmr-run stops on its own.
   await until(log, (s) => s.includes("stdin closed"), "hmr-run to stop", log);
 });
+
+test("one McpServer shared by tool modules: a module that runs again replaces its own registrations", async () => {
+  const shared = new Fixture({
+    "server.ts": `import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";\nexport const server = new McpServer({ name: "shared", version: "1.0.0" });\n`,
+    "tools/add.ts":
+      `import { z } from "zod";\nimport { server } from "../server.ts";\n` +
+      `server.registerTool("add", { description: "Adds", inputSchema: { a: z.number(), b: z.number() } }, ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }] }));\n` +
+      `server.registerTool("neg", { inputSchema: { a: z.number() } }, ({ a }) => ({ content: [{ type: "text", text: String(-a) }] }));\n`,
+    "main.ts":
+      `import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";\nimport { server } from "./server.ts";\nimport "./tools/add.ts";\n` +
+      `await server.connect(new StdioServerTransport());\n`,
+  });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, "main.ts"], cwd: shared.dir, stderr: "pipe" });
+  let stderr = "";
+  transport.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+  const log = () => stderr;
+  const client = new Client({ name: "test", version: "1.0.0" });
+  let notified = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void notified++);
+  await client.connect(transport);
+  const add = async () => ((await client.callTool({ name: "add", arguments: { a: 2, b: 3 } })).content as Array<{ text: string }>)[0]!.text;
+  const tools = async () => (await client.listTools()).tools.map((t) => `${t.name}:${t.description ?? ""}`);
+  try {
+    expect(await tools()).toEqual(["add:Adds", "neg:"]);
+    // New code for a tool on the same server: no "already registered", and no list change.
+    shared.edit("tools/add.ts", "a + b", "a * b");
+    await until(add, (v) => v === "6", "the edited tool", log);
+    // A description changes and a tool is dropped: one notice, and the list says so.
+    shared.edit("tools/add.ts", `description: "Adds"`, `description: "Multiplies"`);
+    shared.edit("tools/add.ts", /server\.registerTool\("neg".*\n/, "");
+    await until(tools, (t) => t.join() === "add:Multiplies", "the new list", log);
+    await until(() => notified, (n) => n > 0, "notifications/tools/list_changed", log);
+    // The module that connects runs again: the session goes on.
+    shared.edit("main.ts", /\n$/, `\nconsole.error("connected again");\n`);
+    await until(log, (s) => s.includes("connected again"), "main.ts to run again", log);
+    expect(await add()).toBe("6");
+    expect(stderr).not.toContain("already registered");
+  } finally {
+    await client.close();
+    shared.cleanup();
+  }
+});

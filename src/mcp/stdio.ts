@@ -8,8 +8,10 @@ import { StdioHub, type Link, type Message } from "./stdio-hub.ts";
 
 /** Where the patched SDK module hands its class to hmr-run. */
 const HOOK = Symbol.for("hmr-run.mcp.stdio");
-/** The SDK's stdio server transport, ESM build; the CommonJS build is not patched. */
-const SDK_STDIO = /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]stdio\.js$/;
+/** The SDK's stdio server transport and McpServer, ESM build; the CommonJS build is not patched. */
+const SDK_MODULES = /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/](stdio|mcp)\.js$/;
+/** Where the patched McpServer module hands its class to hmr-run (see server-hook.ts). */
+export const SERVER_HOOK = Symbol.for("hmr-run.mcp.server");
 
 export interface McpStdioOptions {
   /** Resolves once the running reload (if any) is over, with how it ended. */
@@ -85,10 +87,10 @@ export function installMcpStdio(o: McpStdioOptions): StdioHub {
   Bun.plugin({
     name: "hmr-run:mcp-stdio",
     setup(build) {
-      build.onLoad({ filter: SDK_STDIO }, async (args) => ({
-        contents: (await Bun.file(args.path).text()) + `\n;globalThis[Symbol.for("hmr-run.mcp.stdio")]?.(StdioServerTransport);\n`,
-        loader: "js",
-      }));
+      build.onLoad({ filter: SDK_MODULES }, async (args) => {
+        const hook = args.path.endsWith("stdio.js") ? `[Symbol.for("hmr-run.mcp.stdio")]?.(StdioServerTransport)` : `[Symbol.for("hmr-run.mcp.server")]?.(McpServer)`;
+        return { contents: (await Bun.file(args.path).text()) + `\n;globalThis${hook};\n`, loader: "js" };
+      });
     },
   });
   return hub;
