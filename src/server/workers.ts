@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { loaderFor, transpiler } from "../loader/scan.ts";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** What the workers need from the app. */
@@ -228,8 +228,9 @@ export class Workers {
 function fileOf(url: string | URL, owner: string | undefined): string | undefined {
   const s = String(url);
   if (s.startsWith("file:")) return fileURLToPath(s);
+  // Before the scheme test: a Windows path (C:\app\w.ts) starts like one.
+  if (isAbsolute(s)) return s;
   if (/^[a-z]+:/i.test(s)) return undefined; // blob:, data:, http: workers have no file to watch.
-  if (s.startsWith("/")) return s;
   for (const base of [owner ? dirname(owner) : undefined, process.cwd()]) {
     if (!base) continue;
     const p = resolve(base, s);

@@ -14,6 +14,7 @@ import { Project } from "./project.ts";
 import { TestGraph } from "./test-graph.ts";
 import { TestRunner } from "./runner.ts";
 import { listenKeys } from "../keys.ts";
+import { shown } from "../paths.ts";
 
 /** Runs `hmr-run test ...argv` until `q` or a signal. */
 export async function runTestCommand(argv: string[]): Promise<void> {
@@ -60,7 +61,7 @@ export async function runTestCommand(argv: string[]): Promise<void> {
   );
 
   await runner.start();
-  log.info(`watching ${scope.include.map((p) => p.replace(args.cwd, ".")).join(", ")} for changes: a + Enter runs every test file, q + Enter quits`);
+  log.info(`watching ${scope.include.map((p) => shown(p, args.cwd)).join(", ")} for changes: a + Enter runs every test file, q + Enter quits`);
 }
 
 /**
