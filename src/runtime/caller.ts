@@ -68,3 +68,32 @@ function withCallSites<T>(limit: number, read: (sites: CallSite[]) => T): T {
 
 const toPath = (file: string) => (file.startsWith("file://") ? Bun.fileURLToPath(file) : file);
 const OWN_SRC = parentDir(import.meta.dir) + sep;
+
+/**
+ * The current stack, taken cheaply (about 0.5 µs against 6 µs for `callerFile`): the
+ * module loader takes one for every module it loads, and reads only a few of them
+ * later with `callerIn`, off the start-up path.
+ */
+export function stackProbe(): Error {
+  const E = Error as unknown as { stackTraceLimit: number };
+  const prevLimit = E.stackTraceLimit;
+  E.stackTraceLimit = 30;
+  try {
+    return new Error("stack probe");
+  } finally {
+    E.stackTraceLimit = prevLimit;
+  }
+}
+
+const FRAME = /^\s*at (?:.*? \()?(.+?):\d+:\d+\)?$/;
+
+/** The first file in a probe's stack, outside hmr-run itself, for which `accept` is true. */
+export function callerIn(probe: Error, accept: (file: string) => boolean): string | undefined {
+  for (const line of String(probe.stack ?? "").split("\n")) {
+    const file = FRAME.exec(line)?.[1];
+    if (!file || file.startsWith(OWN_SRC)) continue;
+    const path = toPath(file);
+    if (accept(path)) return path;
+  }
+  return undefined;
+}
