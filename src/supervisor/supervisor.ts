@@ -230,6 +230,9 @@ class Supervisor {
     this.app = undefined;
     try {
       if (old) await old.stop(old.busySince !== undefined ? 0 : RESTART_GRACE_MS);
+      // A killed app leaves its socket file behind: a stale one is replaced, as at start-up
+      // (something else listening there is left alone, and the new app says so).
+      if (this.o.unix) await (await import("../server/unix-socket.ts")).claimSocketPath(this.o.unix);
     } finally {
       this.restarting = false;
     }
