@@ -96,7 +96,8 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     if (!raw["tls-cert"] || !raw["tls-key"]) throw new UsageError("--tls-cert and --tls-key go together");
     tls = { cert: readText(raw["tls-cert"], "--tls-cert", cwd), key: readText(raw["tls-key"], "--tls-key", cwd) };
   }
-  const envFiles = raw.envFiles.map((f) => {
+  // `--env-file a.env,b.env` is two files, as with Bun's flag; blank parts are skipped.
+  const envFiles = raw.envFiles.flatMap((f) => f.split(",")).filter((f) => f.trim()).map((f) => {
     const abs = resolve(cwd, f);
     if (!existsSync(abs)) throw new UsageError(`--env-file ${f}: no such file`);
     if (statSync(abs).isDirectory()) throw new UsageError(`--env-file ${f}: is a folder, not a dotenv file`);

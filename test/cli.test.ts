@@ -281,13 +281,13 @@ describe("output and reloading", () => {
     await outside.output("src/main.ts is outside the watched paths: edits to it will not reload");
   });
 
-  test("--env-file: later files win, an edit reloads with new values, a deleted variable is gone", async () => {
+  test("--env-file: later files win (a.env,b.env as with Bun), an edit reloads with new values, a deleted variable is gone", async () => {
     const fx = fixture({
       "a.env": "SHARED=from-a\nONLY_A=a\n",
       "b.env": "SHARED=from-b\nGONE=here\n",
       "main.ts": `export default { fetch: () => Response.json([process.env.SHARED, process.env.ONLY_A, process.env.GONE ?? null]) };\n`,
     });
-    const run = start(fx, ["main.ts", "--env-file", "a.env", "--env-file=b.env"]);
+    const run = start(fx, ["main.ts", "--env-file", "a.env,b.env"]);
     await run.until(`["from-b","a","here"]`);
     const m = run.mark();
     fx.write("b.env", "SHARED=edited\n");
