@@ -84,6 +84,7 @@ export class Host {
       announce: () => this.announce,
       bound: (bun) => this.warnIfExposed(bun.hostname, bun.port, bun.url?.protocol === "unix:"),
       onRequest: (req, res, bun, dispatch) => (this.wrapNodeRequest ? this.wrapNodeRequest(req, res, bun, dispatch) : dispatch()),
+      wrapsRequests: () => this.wrapNodeRequest !== undefined,
     });
     this.tcp = new TcpServers({
       keyFor: () => this.nextKey(),

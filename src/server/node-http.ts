@@ -33,6 +33,8 @@ export interface NodeHost {
   bound(bun: Server<any>): void;
   /** A request arrived: `dispatch` hands it to the newest server, now or later. */
   onRequest(req: http.IncomingMessage, res: http.ServerResponse, bun: Server<any>, dispatch: () => void): void;
+  /** Does `onRequest` have anything to do (an MCP endpoint is mounted)? */
+  wrapsRequests(): boolean;
 }
 
 /** Events that carry requests and connections: the newest server gets them. */
@@ -194,11 +196,17 @@ export class NodeServers {
     const emit = server.emit;
     const count = server.listenerCount;
     const host = this.host;
-    server.emit = function (this: NodeServer, event: string | symbol, ...args: unknown[]) {
+    // Every request passes here: no closure and no copy of the arguments unless a wrapper asks.
+    const route = (self: NodeServer, args: IArguments | unknown[]) => {
       const cur = slot.current;
-      const send = () => (cur !== server && typeof event === "string" && ROUTED.has(event) ? cur.emit(event, ...args) : emit.call(this, event, ...args));
-      if (event !== "request") return send();
-      host.onRequest(args[0] as http.IncomingMessage, args[1] as http.ServerResponse, bun, () => void send());
+      const event = args[0];
+      if (cur !== server && typeof event === "string" && ROUTED.has(event)) return cur.emit.apply(cur, args as any);
+      return emit.apply(self, args as any);
+    };
+    server.emit = function (this: NodeServer, event: string | symbol) {
+      if (event !== "request" || !host.wrapsRequests()) return route(this, arguments);
+      const args = [...arguments];
+      host.onRequest(args[1] as http.IncomingMessage, args[2] as http.ServerResponse, bun, () => void route(this, args));
       return true;
     } as any;
     server.listenerCount = function (this: NodeServer, event: string | symbol, ...rest: unknown[]) {
