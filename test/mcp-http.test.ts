@@ -75,7 +75,8 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: strin
 }
 
 async function session(fx: Fixture, run: Run, path: string) {
-  await run.output("serving");
+  // The banner, not "asks for port 3000; serving on ..." which comes before the bind.
+  await run.output(/on Bun [\d.]+: serving/);
   const client = new Client({ name: "test", version: "1.0.0" });
   const notified: string[] = [];
   client.setNotificationHandler(ToolListChangedNotificationSchema, (n) => void notified.push(n.method));
