@@ -22,9 +22,10 @@ const send = (m: FromApp) => process.send?.(m);
 /** Runs the app until the supervisor says stop; every outcome the supervisor needs goes back over IPC. */
 export async function runApp(o: RunOptions): Promise<void> {
   const log = createLogger(o.logLevel, o.logFormat);
-  // Ctrl+C in a terminal reaches the whole process group: the supervisor decides, and
-  // sends "stop" so dispose hooks run here.
-  process.on("SIGINT", () => {});
+  // Ctrl+C in a terminal (and a closing terminal, or a service manager stopping the whole
+  // group) reaches this process too: the supervisor decides, and sends "stop" so dispose
+  // hooks run here. If it dies instead, this process dies with it (die-with-parent.ts).
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});
   // This process was started with --no-env-file, from the shell's environment: the env
   // files are applied here, so an edit of one can be applied again.
   const env = new EnvFiles(envFilesOf(o), process.env);

@@ -28,6 +28,8 @@ const RESTART_GRACE_MS = 1000;
 const STOP_GRACE_MS = 2500;
 /** An app that exits this soon after serving would exit again: wait for a change (ms). */
 const EXIT_SOON_MS = 1000;
+/** Restarts after exits with no save in between; past this, a crash loop waits for a save. */
+const MAX_AUTO_RESTARTS = 3;
 
 /** Files whose save may fix an app that exited or hangs (not logs, not editor leftovers). */
 const CODE_OR_DATA = /\.(?:[cm]?[jt]sx?|json[c5]?|toml|ya?ml|env)$|\/\.env[^/]*$/;
@@ -59,6 +61,8 @@ class Supervisor {
   private slowPath: string | undefined;
   private fatal: string | undefined;
   private stopping = false;
+  /** Restarts after the app exited by itself since the last save (a crash loop guard). */
+  private autoRestarts = 0;
   private started = Promise.withResolvers<void>();
   private bannerShown = false;
 
@@ -91,7 +95,10 @@ class Supervisor {
     listenKeys(
       {
         r: () => this.reloadAll(),
-        R: () => void this.restartApp("R + Enter"),
+        R: () => {
+          this.autoRestarts = 0;
+          void this.restartApp("R + Enter");
+        },
         q: () => this.stop("q"),
       },
       () => this.log.info("keys: r + Enter reloads everything, R + Enter restarts the app, q + Enter or Ctrl+C stops"),
@@ -122,6 +129,7 @@ class Supervisor {
   /** What a batch of saves means: restart for config files or a stuck app, else a hot reload. */
   private onSaves(files: Set<string>): void {
     if (this.stopping) return;
+    this.autoRestarts = 0;
     const configs = [...files].filter((f) => this.configs.is(f));
     for (const f of configs) files.delete(f);
     const changed = configs.filter((f) => this.configs.changed(f));
@@ -188,6 +196,9 @@ class Supervisor {
     // Exiting during a hot reload may be the saved code's doing, or not: a restart tells.
     if (this.readyAt === undefined || (!reloading && performance.now() - this.readyAt < EXIT_SOON_MS)) {
       return this.failed(`the app ${why} ${this.readyAt === undefined ? "while starting" : "right after starting"}`, app.savedWhileBusy);
+    }
+    if (++this.autoRestarts > MAX_AUTO_RESTARTS) {
+      return this.failed(`the app ${why} again, after ${MAX_AUTO_RESTARTS} restarts with no save in between`, app.savedWhileBusy);
     }
     void this.restartApp(`the app ${why}`);
   }
