@@ -157,6 +157,17 @@ export class NodeServers {
       this.takeOver(slot, server);
       return server;
     }
+    // Filed under another key (it listened from a callback, or its module's servers came
+    // in another order), a server of an earlier run already holds this exact address.
+    const holder = place.unix || place.port ? [...this.slots.values()].find((s) => s.bind === bind && s.generation < this.host.generation() && isListening(s.real)) : undefined;
+    if (holder) {
+      this.slots.delete(holder.key);
+      holder.key = key;
+      this.slots.set(key, holder);
+      this.takeOver(holder, server);
+      if (slot && slot !== holder && isListening(slot.real)) this.shut(slot);
+      return server;
+    }
     if (slot && slot.bind !== bind) this.host.info(`${key}: address changed from ${slot.bind} to ${bind}, moving that server`);
     const bun = this.bind(server, { ...options, port: place.port, host: place.hostname, path: place.unix }, bind);
     if (!bun) return server; // The old server (if any) keeps serving; the reload says why.
@@ -237,6 +248,9 @@ export class NodeServers {
       return server;
     }
     this.slots.delete(slot.key);
+    // Closed, it is the app's again: a later listen() binds and is tracked afresh.
+    this.adopted.delete(server);
+    this.reals.delete(slot.real);
     if (typeof cb === "function") server.once("close", cb);
     // The real server emits "close", which reaches `server` as the current one.
     this.orig.close!.call(slot.real);
