@@ -41,6 +41,13 @@ export function stem(file: string, P: PlatformPath = nodePath): string {
 /** Is `p` the folder `dir` or inside it? Case matters, as it does for Bun's module paths. */
 export function isUnder(p: string, dir: string, P: PlatformPath = nodePath): boolean {
   if (p === dir) return true;
+  // The common case without allocating: `dir` then a separator (called for every event and import).
+  if (p.startsWith(dir)) {
+    const next = dir.endsWith(P.sep) || dir.endsWith("/") ? "" : p[dir.length];
+    if (next === "" || next === P.sep || (P.sep === "\\" && next === "/")) return true;
+  }
+  if (P.sep === "/") return false;
+  // Windows: the other separator, or `..` segments, can still name a path inside.
   const r = P.relative(dir, p);
   return r !== "" && !P.isAbsolute(r) && r !== ".." && !r.startsWith(".." + P.sep) && !r.startsWith("../");
 }
