@@ -138,6 +138,23 @@ describe.if(process.platform === "linux")("OS watch (inotify)", () => {
     expect(inotifyWatches()).toBe(before);
   });
 
+  test("the macOS and Windows way (one recursive watch per root) reports saves deep in the tree", async () => {
+    const seen: string[] = [];
+    const os = new OsWatch(watchSet(scope), false);
+    os.start((p) => seen.push(p));
+    try {
+      expect(os.size).toBe(1);
+      mkdirSync(fx.path("src/rec/deep"), { recursive: true });
+      writeFileSync(fx.path("src/rec/deep/e.ts"), "");
+      const end = Date.now() + 5000;
+      while (Date.now() < end && !seen.includes(fx.path("src/rec/deep/e.ts"))) await Bun.sleep(5);
+      expect(seen).toContain(fx.path("src/rec/deep/e.ts"));
+    } finally {
+      os.close();
+      rmSync(fx.path("src/rec"), { recursive: true });
+    }
+  });
+
   test("a watch limit falls back to polling with one line; saves are still seen", async () => {
     const lines: string[] = [];
     const batches: string[][] = [];
