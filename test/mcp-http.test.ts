@@ -80,7 +80,9 @@ async function session(fx: Fixture, run: Run, path: string) {
   const client = new Client({ name: "test", version: "1.0.0" });
   const notified: string[] = [];
   client.setNotificationHandler(ToolListChangedNotificationSchema, (n) => void notified.push(n.method));
-  const transport = new StreamableHTTPClientTransport(new URL(run.url + path));
+  // The client reopens a closed event stream after a delay (1 s by default): short here.
+  const reconnectionOptions = { initialReconnectionDelay: 20, maxReconnectionDelay: 500, reconnectionDelayGrowFactor: 1.5, maxRetries: 20 };
+  const transport = new StreamableHTTPClientTransport(new URL(run.url + path), { reconnectionOptions });
   await client.connect(transport);
   const add = async () => ((await client.callTool({ name: "add", arguments: { a: 2, b: 3 } })).content as Array<{ text: string }>)[0]!.text;
   const id = transport.sessionId;

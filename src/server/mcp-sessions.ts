@@ -28,6 +28,8 @@ interface Session {
   lists?: string[];
   /** list_changed notifications for the next event stream the client opens. */
   pending: string[];
+  /** The re-introduction under way, if any: requests of the session wait for it. */
+  introducing?: Promise<void>;
   /** Closers of the event streams open on this session: called at a reload. */
   streams: Set<() => void>;
 }
@@ -68,7 +70,7 @@ export class McpSessions {
     if (!id) return this.maybeInitialize(req, next);
     const s = this.sessions.get(id);
     if (!s) return next(req);
-    if (s.generation !== this.generation) await this.reintroduce(s, sessionHeaders(req, undefined), next);
+    await this.ready(s, () => sessionHeaders(req, undefined), next);
     const res = await next(withSession(req, s.current));
     if (req.method === "DELETE") this.sessions.delete(id);
     // The lists as this code has them, to compare with after the next reload.
@@ -143,13 +145,24 @@ export class McpSessions {
       }
       dispatch();
     };
-    if (s.generation === this.generation) return go();
-    this.reintroduce(s, nodeHeaders(req, undefined), next).then(go, go);
+    this.ready(s, () => nodeHeaders(req, undefined), next).then(go, go);
   };
+
+  /**
+   * Resolves once the session is known to the code running now. Requests that arrive
+   * together after a reload (a call, and the event stream reopening) wait for one
+   * re-introduction rather than racing past it with the old id.
+   */
+  private ready(s: Session, headers: () => Headers, next: Next): Promise<void> {
+    if (s.generation !== this.generation) {
+      s.generation = this.generation;
+      s.introducing = this.reintroduce(s, headers(), next).catch(() => {});
+    }
+    return s.introducing ?? Promise.resolve();
+  }
 
   /** The client's own `initialize`, replayed to the app's new code; its answer stays here. */
   private async reintroduce(s: Session, headers: Headers, next: Next): Promise<void> {
-    s.generation = this.generation;
     const before = s.lists;
     const res = await next(new Request(s.url, { method: "POST", headers, body: s.init }));
     await res.text();
