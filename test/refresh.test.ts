@@ -243,6 +243,7 @@ export default {
     // "</body>" in a script, a comment and an attribute: only the real end tag counts.
     "/tricky": () => new Response('<html><body><script>var end = "</body>";</script><!-- </body> --><p title="</body>">real</p></body></html>', { headers: html }),
     "/latin1": () => new Response(new Uint8Array([...new TextEncoder().encode("<html><body>caf"), 0xe9, ...new TextEncoder().encode("</body></html>")]), { headers: { "content-type": "text/html; charset=iso-8859-1" } }),
+    "/latin1-meta": () => new Response(new Uint8Array([...new TextEncoder().encode('<html><head><meta charset="windows-1252"></head><body>caf'), 0xe9, ...new TextEncoder().encode("</body></html>")]), { headers: { "content-type": "text/html" } }),
     "/range": () => new Response("<html><body>part", { status: 206, headers: { ...html, "content-range": "bytes 0-16/100" } }),
     "/twice": async (req: Request) => {
       const inner = await fetch(new URL("/page", req.url));
@@ -259,7 +260,7 @@ export default {
     "static.html": "<!doctype html><html><body><p>static</p></body></html>\n",
     "logo.svg": `<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>\n`,
   };
-  const untouched = ["/json", "/svg", "/bin", "/text", "/gzip", "/download", "/latin1", "/range", EVENTS];
+  const untouched = ["/json", "/svg", "/bin", "/text", "/gzip", "/download", "/latin1", "/latin1-meta", "/range", EVENTS];
 
   test("only HTML pages change; everything else is byte-identical with and without --refresh", async () => {
     const fx = new Fixture(app);

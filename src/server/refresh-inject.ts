@@ -51,6 +51,13 @@ export function injectInto(page: Response, tag: string): Response {
         done = true;
       },
     })
+    // A page that declares another charset in a <meta> is left as it is (the parser passes its bytes through).
+    .on("meta[charset], meta[http-equiv]", {
+      element(el) {
+        const charset = el.getAttribute("charset") ?? (/content-type/i.test(el.getAttribute("http-equiv") ?? "") ? el.getAttribute("content") : null);
+        if (charset !== null && !isUtf8(charset.includes("=") ? charset : `text/html; charset=${charset}`)) done = true;
+      },
+    })
     .on("body", {
       element(el) {
         el.onEndTag((end) => {
