@@ -20,6 +20,8 @@ describe("placement", () => {
     // The same server again (its module ran again): still the primary one, said only once.
     expect(p.node({ port: 3000 }, "main.ts")).toEqual({ port: 3030, hostname: "127.0.0.1" });
     expect(lines).toEqual(["main.ts asks for port 3000; serving on 3030 as given on the command line"]);
+    // Closed and listening again from a callback (another key): the same address asked, the same server.
+    expect(p.node({ port: 3000 }, "main.ts#2")).toEqual({ port: 3030, hostname: "127.0.0.1" });
   });
 
   test("when the entry exports the app, the command line's address is the export's alone", () => {

@@ -116,6 +116,21 @@ import.meta.hot?.dispose(() => new Promise<void>((resolve) => { server.close(() 
   });
 });
 
+describe("bare node:http", () => {
+  test("a server that closes and listens again from a callback is taken over on the next run", async () => {
+    const { fx, run } = start({
+      "v.ts": `export const v = "a";\n`,
+      "main.ts": `import http from "node:http";\nimport { v } from "./v.ts";\nconst s = http.createServer((_q, r) => r.end("v=" + v));\ns.listen(3000, () => s.close(() => s.listen(3000)));\n`,
+    });
+    await run.until("v=a");
+    fx.write("v.ts", `export const v = "b";\n`);
+    await run.until("v=b");
+    fx.write("v.ts", `export const v = "c";\n`);
+    await run.until("v=c");
+    expect(run.out).not.toMatch(/\[error\]|in use/);
+  });
+});
+
 describe("node:http apps as the entry's export", () => {
   test("export default of an Express app or a Koa app is served on --port and reloaded", async () => {
     const { fx, run } = start({

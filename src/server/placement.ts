@@ -12,6 +12,8 @@ export class Placement {
   /** The entry declares the export hmr-run serves: the command line's address is for it alone. */
   entryExports = false;
   private primaryKey: string | undefined;
+  /** The address the primary server asked for: a server asking for it again (after a close) is the primary one too. */
+  private primaryAsked: string | undefined;
   private said = new Set<string>();
 
   constructor(
@@ -19,18 +21,22 @@ export class Placement {
     private info: (line: string) => void,
   ) {}
 
-  /** Is `key` the server the command line's address is for? The first one asking claims it. */
-  isPrimary(key: string): boolean {
+  /** Is `key`, asking for `asked`, the server the command line's address is for? The first one asking claims it. */
+  isPrimary(key: string, asked?: Place): boolean {
     if (key === "entry") return true;
     if (this.entryExports) return false;
-    this.primaryKey ??= key;
-    return this.primaryKey === key;
+    const sig = asked && (asked.unix ?? asked.port) !== undefined ? `${asked.unix ?? ""}|${asked.hostname ?? ""}|${asked.port ?? ""}` : undefined;
+    if (this.primaryKey === undefined) {
+      this.primaryKey = key;
+      this.primaryAsked = sig;
+    }
+    return this.primaryKey === key || (sig !== undefined && sig === this.primaryAsked);
   }
 
   /** `Bun.serve()` options with the address filled in (the command line's, for the primary server). */
   bunServe(options: Options, key: string): Options {
     const d = this.defaults;
-    if (this.isPrimary(key)) return this.override(options, key);
+    if (this.isPrimary(key, options)) return this.override(options, key);
     const out: Options = { ...options };
     if (out.unix === undefined) {
       if (out.port === undefined && !d.explicit.port) out.port = d.port;
@@ -42,7 +48,7 @@ export class Placement {
 
   /** Where a node:http server asking for `want` listens; node's own default port (any) stays for the others. */
   node(want: Place, key: string): Place {
-    if (this.isPrimary(key)) {
+    if (this.isPrimary(key, want)) {
       const o = this.override({ ...want, port: want.unix ? undefined : want.port }, key);
       return o.unix ? { unix: o.unix } : { port: o.port, hostname: o.hostname };
     }
