@@ -234,21 +234,24 @@ const w = new Worker(new URL("./worker.ts", import.meta.url));
 const nw = new NodeWorker(new URL("./nworker.ts", import.meta.url));
 let exits = 0;
 nw.on("exit", () => exits++);
+// A once listener fires once, restarts or not.
+let once = 0;
+w.addEventListener("message", () => once++, { once: true });
 const ask = (n: number) => new Promise((r) => { w.addEventListener("message", (e) => r(e.data), { once: true }); w.postMessage(n); });
 const askNode = (n: number) => new Promise((r) => { nw.once("message", r); nw.postMessage(n); });
-export default { fetch: async () => new Response(\`\${await ask(1)} \${await askNode(1)} runs=\${${runCounts}} exits=\${exits}\`) };
+export default { fetch: async () => new Response(\`\${await ask(1)} \${await askNode(1)} runs=\${${runCounts}} exits=\${exits} once=\${once}\`) };
 `,
     });
     await run.until(/^2 200 /);
     const mark = run.mark();
     fx.write("calc.ts", `export const calc = (n: number) => n + 10;\n`);
-    await run.until(`11 1100 runs={"main":1} exits=0`);
+    await run.until(`11 1100 runs={"main":1} exits=0 once=1`);
     // A syntax error leaves the old workers running and says so.
     fx.write("calc.ts", `export const calc = (n: number) => n + ;\n`);
     expect(await run.reloaded(mark)).toMatch(/\[error\].*calc\.ts:1/);
-    expect(await run.get()).toBe(`11 1100 runs={"main":1} exits=0`);
+    expect(await run.get()).toBe(`11 1100 runs={"main":1} exits=0 once=1`);
     fx.write("calc.ts", `export const calc = (n: number) => n + 5;\n`);
-    await run.until(`6 600 runs={"main":1} exits=0`);
+    await run.until(`6 600 runs={"main":1} exits=0 once=1`);
     expect(run.out).toContain("restarted in");
   });
 });

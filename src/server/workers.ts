@@ -145,19 +145,32 @@ export class Workers {
   /** A web `Worker` whose thread can be replaced: the app keeps this object. */
   private web(Real: typeof globalThis.Worker, url: string | URL, options?: WorkerOptions): Worker {
     let real = new Real(url, options);
-    const listeners: Array<[string, Listener, unknown]> = [];
+    // What the app added, and what is attached to the thread for it: a `once` listener
+    // leaves the list when it fires, so restarts do not re-add one per request ever made.
+    const listeners: Array<{ type: string; fn: Listener; opts: unknown; bound: Listener }> = [];
     const handlers: Record<string, unknown> = {};
     const view = Object.create(Real.prototype) as Worker;
     const own = (name: string, value: unknown) => Object.defineProperty(view, name, { value, configurable: true });
     own("postMessage", (...a: unknown[]) => (real.postMessage as Function)(...a));
     own("addEventListener", (type: string, fn: Listener, opts?: unknown) => {
-      listeners.push([type, fn, opts]);
-      real.addEventListener(type, fn, opts as AddEventListenerOptions);
+      if (!fn || listeners.some((l) => l.type === type && l.fn === fn)) return;
+      const once = typeof opts === "object" && opts !== null && (opts as AddEventListenerOptions).once;
+      const entry = { type, fn, opts, bound: fn };
+      if (once) {
+        entry.bound = function (this: unknown, e: Event) {
+          const i = listeners.indexOf(entry);
+          if (i >= 0) listeners.splice(i, 1);
+          return typeof fn === "function" ? fn.call(this, e) : fn.handleEvent(e);
+        } as Listener;
+      }
+      listeners.push(entry);
+      real.addEventListener(type, entry.bound, opts as AddEventListenerOptions);
     });
     own("removeEventListener", (type: string, fn: Listener, opts?: unknown) => {
-      const i = listeners.findIndex(([t, f]) => t === type && f === fn);
-      if (i >= 0) listeners.splice(i, 1);
-      real.removeEventListener(type, fn, opts as EventListenerOptions);
+      const i = listeners.findIndex((l) => l.type === type && l.fn === fn);
+      if (i < 0) return;
+      real.removeEventListener(type, listeners[i]!.bound, opts as EventListenerOptions);
+      listeners.splice(i, 1);
     });
     own("ref", () => real.ref());
     own("unref", () => real.unref());
@@ -182,7 +195,7 @@ export class Workers {
       if (ended) return;
       real.terminate();
       real = new Real(url, options);
-      for (const [type, fn, opts] of listeners) real.addEventListener(type, fn, opts as AddEventListenerOptions);
+      for (const l of listeners) real.addEventListener(l.type, l.bound, l.opts as AddEventListenerOptions);
       for (const [name, fn] of Object.entries(handlers)) (real as any)[name] = fn;
     }, () => view.terminate());
     return view;
