@@ -3,16 +3,18 @@
  * applies batches of changed files one reload at a time. It is the glue between the
  * watcher (input), the reloader, and the host (output).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { ModuleGraph } from "./graph.ts";
 import { Registry, installRuntime } from "./runtime/registry.ts";
-import { callerIn, stackProbe } from "./runtime/caller.ts";
+import { stackProbe } from "./runtime/caller.ts";
 import { installLoader } from "./loader/plugin.ts";
 import { inScope, type Scope } from "./loader/scope.ts";
 import { loaderFor, scanModule } from "./loader/scan.ts";
 import { SaveCheck } from "./save-check.ts";
+import { ModuleIndex } from "./module-index.ts";
+import { ReloadQueue, type Batch } from "./reload/queue.ts";
 import { SelfWrites } from "./reload/self-writes.ts";
 import { trackReads } from "./loader/reads.ts";
 import { Listings, trackListings } from "./loader/listings.ts";
@@ -23,7 +25,8 @@ import { errorOf } from "./reload/result.ts";
 import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { Workers } from "./server/workers.ts";
-import { servesExport, servableOf, SERVABLE_SHAPES, unsupportedShape } from "./server/shape.ts";
+import { servesExport } from "./server/shape.ts";
+import { EntryServer } from "./server/entry.ts";
 import { logError, logResult } from "./log.ts";
 import { parentDir } from "./paths.ts";
 
@@ -47,10 +50,7 @@ export interface AppOptions {
   disposeTimeoutMs?: number;
 }
 
-/** Why the entry cannot be served; printed as one line. */
-export class EntryError extends Error {
-  override name = "EntryError";
-}
+export { EntryError } from "./server/entry.ts";
 
 export class App {
   readonly graph = new ModuleGraph();
@@ -58,60 +58,42 @@ export class App {
   readonly hot: Registry;
   /** The app's worker threads: an edit of a module one loads restarts it. */
   readonly workers: Workers;
-  /** The source each module was last loaded with: for scanning, and for telling no-op saves apart. */
-  private sources = new Map<string, string>();
-  private unscanned = new Set<string>();
-  /** Data files each module read while it ran (tracked like imports). */
-  private reads = new Map<string, Set<string>>();
+  /** Sources, reads and computed imports of the app's modules, and the graph built from them. */
+  private modules: ModuleIndex;
   /** Folders modules listed while they ran (file-system routers), tracked like reads. */
   private listings = new Listings();
-  /** Modules each module imported through an import() of a computed path while it loaded. */
-  private imported = new Map<string, Set<string>>();
-  /** Stacks taken as modules loaded, not read yet: who imported them, if a module did. */
-  private probes: Array<{ path: string; stack: Error; loading: boolean }> = [];
-  /** Modules each module imported by a computed path after it loaded (in a request): lazy edges. */
-  private importedLater = new Map<string, Set<string>>();
   private loadingDepth = 0;
-  private stopped = false;
-  /** Set while hmr-run itself starts the entry's app: what it registers belongs to the entry. */
-  private servingEntry: string | undefined;
-  private queue = new Set<string>();
-  private force = false;
-  /** Why the queued forced reload runs every module, for the log line. */
-  private fullReason: string | undefined;
-  /** The files a forced reload is for, shown instead of the modules it runs. */
-  private shown: string[] | undefined;
-  private running: Promise<void> | undefined;
+  private readonly queue: ReloadQueue;
+  private readonly entryServer: EntryServer;
   private readonly saves: SaveCheck;
   private readonly selfWrites = new SelfWrites();
-  /** Files read by the module running now, with their reader. */
-  private freshReads = new Map<string, string>();
-  /** Resolves when the app has no reload running or queued (tests wait on it). */
-  private idleWaiters: Array<() => void> = [];
   /** Every finished reload, for listeners such as the refresh channel and the test API. */
   readonly listeners = new Set<(r: ReloadResult) => void>();
   /** The entry loaded at least once. */
   loaded = false;
-  /** The app served nothing: it runs as a script. */
-  script = false;
   lastError: unknown;
 
   constructor(readonly o: AppOptions) {
+    this.modules = new ModuleIndex(this.graph, this.isUserFile, this.isCode);
+    this.queue = new ReloadQueue(
+      (batch) => this.reloadNow(batch),
+      (err) => o.log.error(`hmr-run failed while reloading: ${safeString(err)}`),
+    );
     this.saves = new SaveCheck({
       graph: this.graph,
-      sources: this.sources,
+      sources: this.modules.sources,
       entry: o.entry,
       loaded: () => this.loaded,
       lookAgain: (f) => own.setTimeout(() => void this.changed([f]), 30),
       namespaceOf,
-      index: () => this.index(),
+      index: () => this.modules.index(),
     });
-    this.hot = new Registry((p) => this.sources.has(p), {
+    this.hot = new Registry((p) => this.modules.sources.has(p), {
       resolve: (spec, from) => Bun.resolveSync(spec, parentDir(from)),
       current: (p) => namespaceOf(p),
       invalidate: (p, message) => this.invalidate(p, message),
       watchFile: (owner, file) => {
-        this.noteRead(owner, file);
+        this.modules.noteRead(owner, file, this.loadingDepth > 0);
         // In the graph at once: a save may come before the next scan links it to its owner.
         this.graph.add(file);
       },
@@ -130,31 +112,38 @@ export class App {
       warn: (m) => o.log.warn(m),
       error: (m, err) => logError(o.log, m, err, this.isUserFile),
     });
+    this.entryServer = new EntryServer(this.host, o);
   }
 
-  readonly isUserFile = (f: string) => inScope(f, this.o.scope);
-  private isCode = (p: string) => loaderFor(p) !== undefined;
+  readonly isUserFile = (f: string): boolean => inScope(f, this.o.scope);
+  private isCode = (p: string): boolean => loaderFor(p) !== undefined;
+
+  /** The app served nothing: it runs as a script. */
+  get script(): boolean {
+    return this.entryServer.script;
+  }
 
   /** Installs the loader and interceptors, then loads and serves the entry (waits for a fix if it is broken). */
   async start(): Promise<void> {
     installRuntime(this.hot);
-    installLoader(this.o.scope, (path, source) => this.onModuleLoad(path, source));
+    // The importer is on the stack when Bun calls the loader for an import() (Bun 1.4.5).
+    installLoader(this.o.scope, (path, source) => this.modules.loaded(path, source, stackProbe(), this.loadingDepth > 0));
     trackReads((file) => {
       if (this.loadingDepth === 0 || !inScope(file, this.o.scope) || this.isCode(file)) return;
       const owner = this.hot.caller();
-      if (owner) this.noteRead(owner, file);
+      if (owner) this.modules.noteRead(owner, file, true);
     });
     trackListings((listing) => {
       if (this.loadingDepth === 0 || !inScope(listing.root, this.o.scope)) return;
       const owner = this.hot.caller();
       if (!owner) return;
       const key = this.listings.remember(listing);
-      this.noteRead(owner, key);
+      this.modules.noteRead(owner, key, true);
       // In the graph at once: a file may be created before the next scan links it to its owner.
       this.graph.add(key);
     });
     trackProcessListeners(
-      () => this.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
+      () => this.entryServer.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
       (owner, undo) => this.hot.context(owner).dispose(undo),
     );
     // A call with no user module on the stack (a tail call, a library's callback) gets a
@@ -173,23 +162,10 @@ export class App {
 
   /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
   changed(files: Iterable<string>, force = false, full?: string, shown?: string[]): Promise<void> {
-    // A late timer (a file seen empty mid-save, an invalidation) must not reload a stopped app.
-    if (this.stopped) return own.Promise.resolve();
     const list = [...files];
-    for (const f of list) this.queue.add(f);
     // A file created in (or removed from) a listed folder changes that listing.
-    if (!force) for (const key of this.listings.changed(list)) this.queue.add(key);
-    if (force) this.force = true;
-    if (full) this.fullReason = full;
-    if (shown) this.shown = [...(this.shown ?? []), ...shown];
-    // Assigned before draining starts: an empty queue drains synchronously, and its
-    // `finally` must see (and clear) this promise, or every later save waits on it forever.
-    if (this.running) return this.running;
-    let done!: () => void;
-    const running = new own.Promise<void>((r) => (done = r));
-    this.running = running;
-    void this.drain().then(done, done);
-    return running;
+    if (!force) list.push(...this.listings.changed(list));
+    return this.queue.add(list, force, full, shown);
   }
 
   /**
@@ -202,45 +178,20 @@ export class App {
 
   /** A promise that resolves once no reload is running or queued. */
   idle(): Promise<void> {
-    if (!this.running) return own.Promise.resolve();
-    return new own.Promise((r) => this.idleWaiters.push(r));
+    return this.queue.idle();
   }
 
   /** Disposes every module and stops the servers; a reload still running after `idleWaitMs` (a top-level await that never settles) is left behind. */
   async stop(idleWaitMs = Infinity): Promise<void> {
     await (idleWaitMs === Infinity ? this.idle() : Promise.race([this.idle(), Bun.sleep(idleWaitMs)]));
-    this.stopped = true;
+    this.queue.stop();
     // Every module leaves the graph: prune hooks (and so persisted values) close too, each
     // bounded in time and reported like during a reload.
-    for (const p of [...this.sources.keys()]) await retire(this.world, p, true);
+    for (const p of [...this.modules.sources.keys()]) await retire(this.world, p, true);
     await this.host.stopAll();
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.size) {
-        const batch = new Set(this.queue);
-        const force = this.force;
-        const full = this.fullReason;
-        const shown = this.shown;
-        this.queue.clear();
-        this.force = false;
-        this.fullReason = undefined;
-        this.shown = undefined;
-        try {
-          await this.reloadNow(batch, force, full, shown);
-        } catch (err) {
-          // A bug of ours (or a value thrown that defies printing) must not wedge the queue.
-          this.o.log.error(`hmr-run failed while reloading: ${safeString(err)}`);
-        }
-      }
-    } finally {
-      this.running = undefined;
-      for (const r of this.idleWaiters.splice(0)) r();
-    }
-  }
-
-  private async reloadNow(batch: Set<string>, force: boolean, full: string | undefined, shown: string[] | undefined): Promise<void> {
+  private async reloadNow({ files: batch, force, full, shown }: Batch): Promise<void> {
     const started = performance.now();
     const wasLoaded = this.loaded;
     let res: ReloadResult;
@@ -288,7 +239,7 @@ export class App {
       this.lastError = undefined;
       this.loaded = true;
       // The first load skips scanning to answer sooner; the graph is built right after.
-      if (!wasLoaded) this.indexInBackground();
+      if (!wasLoaded) this.modules.indexInBackground();
     }
     if (!this.loaded && res.kind === "failed" && batch.has(this.o.entry) && batch.size === 1) {
       logError(this.o.log, "the app failed to start; waiting for a fix", errorOf(res), this.isUserFile);
@@ -327,9 +278,9 @@ export class App {
       hot: this.hot,
       entry: this.o.entry,
       modules: { evict, load, namespaceOf, pin },
-      sourceOf: (p: string) => this.sources.get(p),
+      sourceOf: (p: string) => this.modules.sources.get(p),
       isCode: this.isCode,
-      index: () => this.index(),
+      index: () => this.modules.index(),
       loading: async <T>(fn: () => Promise<T>, path: string) => {
         this.loadingDepth++;
         const from = Date.now();
@@ -345,160 +296,15 @@ export class App {
           this.loadingDepth--;
           guardThenables(path, (m) => this.o.log.error(m));
           // What the run read, as it is now that the run ended (see SelfWrites).
-          if (this.freshReads.size) this.selfWrites.ran(from, this.freshReads);
-          this.freshReads = new Map();
+          const fresh = this.modules.takeFreshReads();
+          if (fresh.size) this.selfWrites.ran(from, fresh);
         }
       },
-      serveEntry: (ns: Record<string, unknown>) => this.serveEntry(ns),
+      serveEntry: (ns: Record<string, unknown>) => this.entryServer.serve(ns),
       warn: (err: unknown, where: string) => logError(this.o.log, `${where} failed`, err, this.isUserFile),
-      forget: (p: string) => {
-        this.sources.delete(p);
-        this.reads.delete(p);
-        this.imported.delete(p);
-        this.importedLater.delete(p);
-        this.unscanned.delete(p);
-      },
+      forget: (p: string) => this.modules.forget(p),
       disposeTimeoutMs: this.o.disposeTimeoutMs ?? 3000,
     });
-  }
-
-  /** Serves the entry's export, unless the app already started its own server while loading. */
-  private serveEntry(ns: Record<string, unknown>): void {
-    const { exportName } = this.o;
-    const name = exportName ?? "default";
-    if (exportName && !(exportName in ns)) {
-      const have = Object.keys(ns);
-      throw new EntryError(
-        `${relative(process.cwd(), this.o.entry)} has no export "${exportName}"; it exports: ${have.length ? have.join(", ") : "nothing"}`,
-      );
-    }
-    const value = ns[name];
-    // An app that starts its own servers and exports one of them (or nothing servable) is served already.
-    if (!exportName && this.host.hasOwnServers() && (!servableOf(value) || this.host.serves(value))) return;
-    const servable = servableOf(value);
-    if (!servable) {
-      if (exportName) throw new EntryError(`export "${exportName}" is not servable: expected ${SERVABLE_SHAPES}`);
-      if (this.host.has("entry")) {
-        throw new EntryError(`${rel(this.o.entry)} no longer exports a servable ${name} export (keeping the previous handler): expected ${SERVABLE_SHAPES}`);
-      }
-      const quiet = this.script || this.host.urls().length > 0 || this.o.servesElsewhere?.();
-      const unsupported = unsupportedShape(value);
-      if (unsupported && !this.script) this.o.log.warn(unsupported);
-      else if (!quiet) this.o.log.info("the entry serves nothing: running it as a script");
-      this.script = true;
-      return;
-    }
-    this.script = false;
-    if (servable.kind === "options") this.host.serve(servable.options, "entry");
-    else {
-      // Elysia's .listen() adds a process listener per call; it belongs to the entry, so
-      // the entry's next run removes it instead of keeping every old app alive.
-      this.servingEntry = this.o.entry;
-      try {
-        this.host.withKey("entry", () => servable.app.listen({}));
-      } finally {
-        this.servingEntry = undefined;
-      }
-    }
-  }
-
-  private onModuleLoad(path: string, source: string): void {
-    this.sources.set(path, source);
-    this.reads.delete(path);
-    this.unscanned.add(path);
-    this.graph.add(path);
-    // Imported by a module while it loads, through an import() of a computed path that no
-    // scan can read (a file-system router importing what it listed): the importer holds
-    // what it got, so it depends on it like on a static import. (The importer is on the
-    // stack when Bun calls the loader for an import(); measured on Bun 1.4.5.)
-    // Kept across the importer's runs: when it runs again, import() hands it the cached
-    // module and the loader is not called. A file that no longer exists drops out at the
-    // next scan, so a deleted route leaves the graph once its importer ran again.
-    // Imported later (a request handler's import() of a computed path): a lazy edge, so an
-    // edit evicts the module and the next import() runs the new code, as for a literal one.
-    // Read later (index()): reading a stack costs ~6 µs, 10 to 28 ms over the 1000 loads of
-    // the bench app's start-up; taking one costs a tenth of that.
-    this.probes.push({ path, stack: stackProbe(), loading: this.loadingDepth > 0 });
-  }
-
-  /** Turns the stacks taken while modules loaded into computed-import edges. */
-  private readProbes(max = Infinity): void {
-    for (const { path, stack, loading } of this.probes.splice(0, max)) {
-      const importer = callerIn(stack, (f) => f !== path && this.sources.has(f));
-      if (!importer || !this.sources.has(path)) continue;
-      const into = loading ? this.imported : this.importedLater;
-      let set = into.get(importer);
-      if (!set) into.set(importer, (set = new Set()));
-      set.add(path);
-      this.unscanned.add(importer);
-    }
-  }
-
-  private noteRead(owner: string, file: string): void {
-    if (this.loadingDepth > 0) this.freshReads.set(file, owner);
-    let set = this.reads.get(owner);
-    if (!set) this.reads.set(owner, (set = new Set()));
-    if (set.has(file)) return;
-    set.add(file);
-    this.unscanned.add(owner);
-  }
-
-  /** Scans modules loaded since last time; cheap when nothing is pending. */
-  private index(): void {
-    this.readProbes();
-    for (const p of this.unscanned) this.scan(p);
-    this.unscanned.clear();
-  }
-
-  private scan(p: string): void {
-    const source = this.sources.get(p);
-    if (source === undefined) return;
-    let deps: Array<[string, "static" | "dynamic"]>;
-    try {
-      deps = scanModule(p, source).deps.filter(([d]) => inScope(d, this.o.scope));
-    } catch {
-      return; // A module that does not parse keeps its old edges; the reload reports the error.
-    }
-    for (const f of this.reads.get(p) ?? []) deps.push([f, "static"]);
-    for (const [map, kind] of [[this.imported, "static"], [this.importedLater, "dynamic"]] as const) {
-      const imported = map.get(p);
-      for (const f of imported ?? []) {
-        if (existsSync(f)) deps.push([f, kind]);
-        else imported!.delete(f);
-      }
-    }
-    this.graph.setDeps(p, deps);
-    // Code the plugin does not see (`.cjs`, files Bun loads natively) is scanned from disk,
-    // so what it requires is in the graph too.
-    for (const [d] of deps) {
-      if (!this.isCode(d) || this.sources.has(d)) continue;
-      try {
-        this.sources.set(d, readFileSync(d, "utf8"));
-      } catch {
-        continue; // Not there (yet): the reload that needs it will say so.
-      }
-      this.scan(d);
-    }
-  }
-
-  /**
-   * Scanning is not on the start-up path: the graph is only needed at the first save,
-   * so modules are scanned in small slices after the app is up.
-   */
-  private indexInBackground(): void {
-    const step = () => {
-      if (this.probes.length) {
-        this.readProbes(100);
-        return void own.setTimeout(step, 1);
-      }
-      let n = 0;
-      for (const p of this.unscanned) {
-        this.scan(p);
-        this.unscanned.delete(p);
-        if (++n >= 50) return void own.setTimeout(step, 1);
-      }
-    };
-    own.setTimeout(step, 1);
   }
 
   /** A stray rejection or exception in user code is reported; it never takes the dev server down. */

@@ -1,0 +1,75 @@
+/**
+ * One reload at a time: files saved while a reload runs join the next batch. Used by the
+ * dev server and by `hmr-run/testing` alike, through App.
+ */
+import { own } from "../runtime/own.ts";
+
+/** What the next reload is for. */
+export interface Batch {
+  files: Set<string>;
+  /** Run every module of the batch even if its code did not change. */
+  force: boolean;
+  /** Why every module runs again, for the log line. */
+  full?: string;
+  /** The files to name in the log line instead of the modules (an env file). */
+  shown?: string[];
+}
+
+export class ReloadQueue {
+  private next: Batch = { files: new Set(), force: false };
+  private running: Promise<void> | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(
+    private run: (batch: Batch) => Promise<void>,
+    /** A bug of ours (or a value thrown that defies printing): reported, the queue goes on. */
+    private bug: (err: unknown) => void,
+  ) {}
+
+  /** Queues files; resolves once every batch queued so far has been applied. */
+  add(files: Iterable<string>, force = false, full?: string, shown?: string[]): Promise<void> {
+    // A late timer (a file seen empty mid-save, an invalidation) must not reload a stopped app.
+    if (this.stopped) return own.Promise.resolve();
+    for (const f of files) this.next.files.add(f);
+    if (force) this.next.force = true;
+    if (full) this.next.full = full;
+    if (shown) this.next.shown = [...(this.next.shown ?? []), ...shown];
+    if (this.running) return this.running;
+    // Assigned before draining starts: an empty queue drains synchronously, and its
+    // `finally` must see (and clear) this promise, or every later save waits on it forever.
+    let done!: () => void;
+    const running = new own.Promise<void>((r) => (done = r));
+    this.running = running;
+    void this.drain().then(done, done);
+    return running;
+  }
+
+  /** Resolves once no reload is running or queued. */
+  idle(): Promise<void> {
+    if (!this.running) return own.Promise.resolve();
+    return new own.Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Later batches are dropped. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.next.files.size) {
+        const batch = this.next;
+        this.next = { files: new Set(), force: false };
+        try {
+          await this.run(batch);
+        } catch (err) {
+          this.bug(err);
+        }
+      }
+    } finally {
+      this.running = undefined;
+      for (const r of this.idleWaiters.splice(0)) r();
+    }
+  }
+}
