@@ -103,6 +103,9 @@ export class OsWatch implements ChangeSource {
     try {
       isDir = lstatSync(p).isDirectory();
     } catch {
+      // Every folder of the tree is watched, so a gone path that was not is no folder of
+      // ours: no scan over every watch for each file a checkout deletes.
+      if (!this.watches.has(p)) return;
       for (const [dir, w] of this.watches) {
         if (isUnder(dir, p)) {
           w.close();
