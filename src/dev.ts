@@ -13,6 +13,7 @@ import { ServeError } from "./server/host.ts";
 import { dieWithParent } from "./child/die-with-parent.ts";
 import { installMcpStdio, SERVER_HOOK } from "./mcp/stdio.ts";
 import { hookMcpServer } from "./mcp/server-hook.ts";
+import type { Message } from "./mcp/stdio-hub.ts";
 import { enableMcpSessions } from "./server/mcp-sessions.ts";
 import type { RunOptions } from "./options.ts";
 import { OPTIONS_ENV, type FromApp, type ToApp } from "./supervisor/protocol.ts";
@@ -94,6 +95,8 @@ export async function runApp(o: RunOptions): Promise<void> {
     warn: (m) => log.warn(m),
     // Before "ready", the banner says so; a server that connects later gets a line of its own.
     onConnect: () => void (readySent && log.info("serving an MCP server on stdio")),
+    session: o.mcpSession as Message[] | undefined,
+    onSession: (messages) => send({ t: "mcpSession", messages }),
   });
   // An McpServer shared across reloads: registrations belong to the module that made them.
   (globalThis as Record<symbol, unknown>)[SERVER_HOOK] = (cls: Parameters<typeof hookMcpServer>[0]) =>

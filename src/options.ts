@@ -39,6 +39,8 @@ export interface RunOptions {
   cwd: string;
   /** Arguments for the app (after `--`): its `process.argv.slice(2)`, as under `bun entry ...args`. */
   args: string[];
+  /** Set by the supervisor for a restarted app process: the MCP stdio session it takes over. */
+  mcpSession?: object[];
 }
 
 /** The raw values citty parsed, plus the repeatable flags collected from argv. */

@@ -133,6 +133,12 @@ test("one McpServer shared by tool modules: a module that runs again replaces it
     await until(log, (s) => s.includes("connected again"), "main.ts to run again", log);
     expect(await add()).toBe("6");
     expect(stderr).not.toContain("already registered");
+    // A restart (package.json appeared): the new process takes over the session and tells the client to list again.
+    const seen = notified;
+    shared.write("package.json", `{ "type": "module" }\n`);
+    await until(log, (s) => s.includes("restarted (package.json"), "the restart", log);
+    await until(() => notified, (n) => n > seen, "list_changed from the new process", log);
+    expect(await add()).toBe("6");
   } finally {
     await client.close();
     shared.cleanup();

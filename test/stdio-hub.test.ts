@@ -93,3 +93,17 @@ test("a client's answer to a server's own request goes back to the server that a
   expect(a.got.at(-1)).toEqual({ jsonrpc: "2.0", id: "s1", result: { text: "hi" } });
   expect(b.got.some((m) => m.id === "s1")).toBe(false);
 });
+
+test("a restarted process takes over the session: its first server is introduced before it answers", async () => {
+  const out: Message[] = [];
+  const reported: Message[][] = [];
+  const inherited = [req(1, "initialize", { protocolVersion: "2025-06-18" }), { jsonrpc: "2.0", method: "notifications/initialized" } as Message];
+  const hub: StdioHub = new StdioHub({ write: async (line) => void out.push(JSON.parse(line)), settled: async () => "ok" as const, onSession: (m) => void reported.push(m) }, inherited);
+  hub.receive(req(7, "tools/call"));
+  const a = server(() => hub, "a");
+  await hub.attach(a.link);
+  expect(a.methods()).toEqual(["initialize", "notifications/initialized", "tools/call"]);
+  expect(out.map((m) => m.method ?? m.id)).toEqual([7, "notifications/tools/list_changed", "notifications/resources/list_changed", "notifications/prompts/list_changed"]);
+  hub.receive(req(8, "logging/setLevel", { level: "debug" }));
+  expect(reported.at(-1)!.map((m) => m.method)).toEqual(["initialize", "notifications/initialized", "logging/setLevel"]);
+});

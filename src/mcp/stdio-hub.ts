@@ -20,6 +20,8 @@ export interface Link {
 export interface HubIO {
   /** Writes one line to stdout; resolves once it may write again. */
   write(line: string): Promise<void>;
+  /** The session's set-up messages changed (for a restarted app process to pick them up). */
+  onSession?(messages: Message[]): void;
   /** Resolves once the reload running now (if any) is over, with how it ended. */
   settled(): Promise<"ok" | "rolled-back" | "failed">;
 }
@@ -57,7 +59,20 @@ export class StdioHub {
   private hidden = new Map<string, (m: Message) => void>();
   private nextId = 0;
 
-  constructor(private io: HubIO) {}
+  /** Set when this process took over a session an earlier app process opened (a restart). */
+  private inherited = false;
+
+  /**
+   * `session`: the set-up messages of a session an earlier app process served (the
+   * supervisor restarted it); the first server is brought into it before it answers.
+   */
+  constructor(
+    private io: HubIO,
+    session: Message[] = [],
+  ) {
+    for (const m of session) this.session.set(sessionKey(m), m);
+    this.inherited = this.session.has("initialize");
+  }
 
   /** Whether any server has connected: the app is an MCP stdio server. */
   get connected(): boolean {
@@ -72,16 +87,18 @@ export class StdioHub {
    */
   async attach(link: Link): Promise<void> {
     if (!this.current) {
+      const inherited = this.inherited;
+      this.inherited = false;
+      if (inherited) await this.replay(link);
       this.current = this.stable = link;
       for (const m of this.early.splice(0)) this.deliver(link, m);
+      // A new process: what its lists were before is unknown, so the client lists again.
+      if (inherited) for (const l of LISTS) await this.io.write(JSON.stringify({ jsonrpc: "2.0", method: l.notify }) + "\n");
       return;
     }
     const stable = this.stable;
     const before = stable && this.session.has("initialize") ? (this.lists ??= await this.snapshot(stable)) : undefined;
-    for (const m of this.session.values()) {
-      if (m.id === undefined) this.deliver(link, m);
-      else await this.ask(link, m.method!, m.params);
-    }
+    await this.replay(link);
     this.current = link;
     void this.io.settled().then(async (outcome) => {
       // A later link of the same reload (a rollback's) settles it instead.
@@ -98,6 +115,14 @@ export class StdioHub {
     });
   }
 
+  /** Brings `link` into the client's session: its set-up messages, answers kept here. */
+  private async replay(link: Link): Promise<void> {
+    for (const m of this.session.values()) {
+      if (m.id === undefined) this.deliver(link, m);
+      else await this.ask(link, m.method!, m.params);
+    }
+  }
+
   /** The app closed a server's transport itself. */
   detach(link: Link): void {
     if (this.current === link) this.current = undefined;
@@ -111,6 +136,7 @@ export class StdioHub {
   receive(message: Message): void {
     if (message.method && SESSION.has(message.method)) this.session.set(sessionKey(message), message);
     if (message.method === "resources/unsubscribe") this.session.delete(sessionKey(message));
+    if (message.method && (SESSION.has(message.method) || message.method === "resources/unsubscribe")) this.io.onSession?.([...this.session.values()]);
     if (message.method === undefined && message.id !== undefined && this.outgoing.has(message.id)) {
       const to = this.outgoing.get(message.id)!;
       this.outgoing.delete(message.id);

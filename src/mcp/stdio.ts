@@ -21,16 +21,23 @@ export interface McpStdioOptions {
   warn(message: string): void;
   /** The first server connected (for a server that connects once some promise settled, after start-up). */
   onConnect?(): void;
+  /** The session an earlier app process served (a restart), and where to report this one's. */
+  session?: Message[];
+  onSession?(messages: Message[]): void;
 }
 
 type Transport = Link & { _stdin?: unknown; _stdout?: unknown; start(): Promise<void>; close(): Promise<void>; send(m: Message, o?: unknown): Promise<void> };
 
 /** Patches the SDK's transport when the app loads it; returns the hub (idle until a server connects). */
 export function installMcpStdio(o: McpStdioOptions): StdioHub {
-  const hub = new StdioHub({
-    settled: o.settled,
-    write: (line) => new Promise((resolve) => (process.stdout.write(line) ? resolve() : process.stdout.once("drain", resolve))),
-  });
+  const hub = new StdioHub(
+    {
+      settled: o.settled,
+      onSession: o.onSession,
+      write: (line) => new Promise((resolve) => (process.stdout.write(line) ? resolve() : process.stdout.once("drain", resolve))),
+    },
+    o.session,
+  );
   const linked = new WeakSet<object>();
   let reading = false;
   const read = () => {

@@ -30,6 +30,8 @@ export type FromApp =
   | { t: "fatal"; message: string }
   /** A restart of the app process was asked for from inside it (the MCP endpoint's reload tool). */
   | { t: "restart"; why: string }
+  /** An MCP stdio session's set-up messages changed: a restarted app process is introduced to them. */
+  | { t: "mcpSession"; messages: object[] }
   /** The session is over (an MCP client closed stdin): hmr-run stops. */
   | { t: "quit"; why: "stdin" }
   /** A module has been loading for a while (a top-level await that never settles?). */

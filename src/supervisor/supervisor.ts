@@ -55,6 +55,8 @@ class Supervisor {
   /** Why the app is restarting and since when: said in one line once it serves again. */
   private restart: { reason: string; at: number } | undefined;
   private restarting = false;
+  /** The MCP stdio session the app process serves, as it last reported it. */
+  private mcpSession: object[] | undefined;
   private readyAt: number | undefined;
   /** What the app process is running now, for the watchdog's line. */
   private busyWith: string;
@@ -110,7 +112,8 @@ class Supervisor {
     this.slowPath = undefined;
     this.fatal = undefined;
     const app: AppProcess = new AppProcess(
-      this.o,
+      // A restarted app process takes over the MCP client's session (stdin is the same pipe).
+      this.mcpSession ? { ...this.o, mcpSession: this.mcpSession } : this.o,
       this.stdin,
       {
         message: (m) => app === this.app && this.onMessage(m),
@@ -161,6 +164,7 @@ class Supervisor {
     else if (m.t === "fatal") this.fatal = m.message;
     else if (m.t === "quit") this.stop(m.why);
     else if (m.t === "restart") void this.restartApp(m.why);
+    else if (m.t === "mcpSession") this.mcpSession = m.messages;
     else if (m.t === "slow") {
       this.slowPath = m.path;
       this.log.warn(`${rel(m.path)} has been loading for 5 s (a top-level await that never settles?); the next save restarts the app`);
