@@ -189,6 +189,7 @@ export class App {
     // bounded in time and reported like during a reload.
     for (const p of [...this.modules.sources.keys()]) await retire(this.world, p, true);
     await this.host.stopAll();
+    this.unguard();
   }
 
   private async reloadNow({ files: batch, force, full, shown }: Batch): Promise<void> {
@@ -307,11 +308,23 @@ export class App {
     });
   }
 
-  /** A stray rejection or exception in user code is reported; it never takes the dev server down. */
+  /**
+   * A stray rejection or exception in user code is reported; it never takes the dev server
+   * down. Removed on stop: apps started one after another in a test process (hmr-run/testing)
+   * must not pile up listeners, each holding its app alive.
+   */
   private guardProcess(): void {
-    process.on("unhandledRejection", (reason) => logError(this.o.log, "unhandled promise rejection in the app", reason, this.isUserFile));
-    process.on("uncaughtException", (err) => logError(this.o.log, "uncaught exception in the app", err, this.isUserFile));
+    const rejection = (reason: unknown) => logError(this.o.log, "unhandled promise rejection in the app", reason, this.isUserFile);
+    const exception = (err: unknown) => logError(this.o.log, "uncaught exception in the app", err, this.isUserFile);
+    process.on("unhandledRejection", rejection);
+    process.on("uncaughtException", exception);
+    this.unguard = () => {
+      process.off("unhandledRejection", rejection);
+      process.off("uncaughtException", exception);
+    };
   }
+
+  private unguard: () => void = () => {};
 
   /** `import.meta.hot.invalidate()`: the module's importers run again, in a reload of their own. */
   private invalidate(path: string, message?: string): void {

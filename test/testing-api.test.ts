@@ -140,3 +140,15 @@ describe("hmr-run/testing", () => {
     await expect(startApp(fx.path("main.ts"))).rejects.toThrow(/still running; stop\(\) it/);
   });
 });
+
+describe("hmr-run/testing leaves nothing behind", () => {
+  test("apps started one after another do not pile up process listeners", async () => {
+    const fx = fixture({ "main.ts": `export default { fetch: () => new Response("x") };\n` });
+    const before = [process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")];
+    for (let i = 0; i < 3; i++) {
+      const a = await startApp(fx.path("main.ts"));
+      await a.stop();
+    }
+    expect([process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")]).toEqual(before);
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * One reload at a time: files saved while a reload runs join the next batch. Used by the
- * dev server and by `hmr-run/testing` alike, through App.
+ * One reload at a time: files saved while a reload runs join the next batch. The dev
+ * server and `hmr-run/testing` (through App) and `hmr-run test` (its test runs) share it.
  */
 import { own } from "../runtime/own.ts";
 
@@ -56,9 +56,15 @@ export class ReloadQueue {
     this.stopped = true;
   }
 
+  /** A batch is being applied now. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
   private async drain(): Promise<void> {
     try {
-      while (this.next.files.size) {
+      // A forced batch runs even with no files (the test runner's "run every test file").
+      while (this.next.files.size || this.next.force) {
         const batch = this.next;
         this.next = { files: new Set(), force: false };
         try {

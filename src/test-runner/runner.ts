@@ -3,6 +3,7 @@
  * says which test files they reach, and one `bun test` subprocess runs exactly those.
  * Runs never overlap: saves made during a run wait for the next one.
  */
+import { ReloadQueue, type Batch } from "../reload/queue.ts";
 import { relative } from "node:path";
 import type { ConsolaInstance } from "consola";
 import type { Subprocess } from "bun";
@@ -35,61 +36,57 @@ export interface RunnerOptions {
 const SHOWN = 20;
 
 export class TestRunner {
-  private pending = new Set<string>();
   private wantAll: string | undefined;
-  private running: Promise<void> | undefined;
+  private readonly queue: ReloadQueue;
+  /** Runs alongside the next test run (the first builds the graph meanwhile). */
+  private meanwhile: (() => void) | undefined;
   private child: Subprocess | undefined;
   private stopped = false;
 
-  constructor(private o: RunnerOptions) {}
+  constructor(private o: RunnerOptions) {
+    this.queue = new ReloadQueue(
+      (batch) => this.apply(batch),
+      (err) => o.log.error(`hmr-run test failed while running: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
 
   private rel = (p: string) => relative(this.o.args.cwd, p) || ".";
 
   /** Runs the whole suite once; the graph is built while it runs. */
   start(): Promise<void> {
-    this.wantAll = "first run";
-    return this.kick(() => this.o.graph.build());
+    this.meanwhile = () => this.o.graph.build();
+    return this.queue.add([], true, "first run");
   }
 
   /** Queues saved files; a run starts when none is in progress. */
   changed(files: Iterable<string>): Promise<void> {
-    for (const f of files) this.pending.add(f);
-    if (this.running) this.o.log.debug(`queued until the current run ends: ${[...files].map(this.rel).join(", ")}`);
-    return this.kick();
+    const list = [...files];
+    if (this.queue.busy) this.o.log.debug(`queued until the current run ends: ${list.map(this.rel).join(", ")}`);
+    return this.queue.add(list);
   }
 
   /** Queues a run of every test file (the `a` key). */
   runAll(why: string): Promise<void> {
-    this.wantAll = why;
-    return this.kick();
+    return this.queue.add([], true, why);
   }
 
   /** Stops the current run, if any; nothing runs afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.queue.stop();
     this.child?.kill("SIGTERM");
-    await this.running;
+    await this.queue.idle();
   }
 
-  /** Starts the drain loop unless it runs; a microtask later, so `running` is set before it can finish. */
-  private kick(meanwhile?: () => void): Promise<void> {
-    this.running ??= Promise.resolve().then(() => this.drain(meanwhile));
-    return this.running;
-  }
-
-  private async drain(meanwhile?: () => void): Promise<void> {
-    try {
-      while (!this.stopped && (this.pending.size || this.wantAll)) {
-        const batch = this.pending;
-        this.pending = new Set();
-        const files = this.plan(batch);
-        if (files) await this.run(files, meanwhile);
-        meanwhile = undefined;
-        this.o.graph.prune();
-      }
-    } finally {
-      this.running = undefined;
-    }
+  /** One batch of the queue: what it runs, then the run. */
+  private async apply(batch: Batch): Promise<void> {
+    if (this.stopped) return;
+    if (batch.force) this.wantAll = batch.full ?? "every test file asked for";
+    const files = this.plan(batch.files);
+    const meanwhile = this.meanwhile;
+    this.meanwhile = undefined;
+    if (files) await this.run(files, meanwhile);
+    this.o.graph.prune();
   }
 
   /** Decides what a batch runs: "all", some test files, or nothing (undefined). Says why. */
