@@ -9,12 +9,10 @@
  * resource and prompt lists are compared, and a change is announced on that new stream.
  * It speaks only HTTP to the app, so it works whatever shape the app's code has.
  */
-
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "bun";
 import type { App } from "../app.ts";
-
-type Next = (req: Request) => Response | Promise<Response>;
+import { HEADER, INTERNAL, loopback, nodeHeaders, onHead, one, sessionHeaders, setHeader, type Next } from "./node-exchange.ts";
 
 interface Session {
   /** Where the client initialized, and the body it sent. */
@@ -40,10 +38,7 @@ const LISTS = [
   { method: "prompts/list", notify: "notifications/prompts/list_changed" },
 ];
 
-const HEADER = "mcp-session-id";
-/** Marks hmr-run's own requests to a node:http server, so the bridge lets them through. */
-const INTERNAL = "x-hmr-run-mcp";
-
+/** The session bridge: `handle` stands in front of `fetch`, `handleNode` in front of node:http. */
 export class McpSessions {
   private generation = 0;
   private sessions = new Map<string, Session>();
@@ -219,16 +214,6 @@ export class McpSessions {
   }
 }
 
-/** Headers for a request of hmr-run's own in the client's session (its auth, protocol version). */
-function sessionHeaders(req: Request, id: string | undefined): Headers {
-  const headers = new Headers(req.headers);
-  for (const h of ["content-length", "last-event-id", HEADER]) headers.delete(h);
-  if (id) headers.set(HEADER, id);
-  headers.set("content-type", "application/json");
-  headers.set("accept", "application/json, text/event-stream");
-  return headers;
-}
-
 function withSession(req: Request, id: string): Request {
   if (req.headers.get(HEADER) === id) return req;
   const headers = new Headers(req.headers);
@@ -272,48 +257,4 @@ export function enableMcpSessions(app: App): McpSessions {
     if (r.kind === "ok" || r.kind === "rolled-back") sessions.reloaded();
   });
   return sessions;
-}
-
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-
-/** A request's headers as `Headers`, ready for a request of hmr-run's own in its session. */
-function nodeHeaders(req: IncomingMessage, id: string | undefined): Headers {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
-  return sessionHeaders(new Request("http://localhost/", { headers }), id);
-}
-
-/** Sets a request header where node:http readers look: `headers`, and `rawHeaders` (the SDK's adapter reads those). */
-function setHeader(req: IncomingMessage, name: string, value: string): void {
-  req.headers[name] = value;
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) raw[i + 1] = value;
-}
-
-/** Calls `before` just before the response head is written, `after` just after. */
-function onHead(res: ServerResponse, before: () => void, after?: () => void): void {
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    res.writeHead = writeHead;
-    // Headers passed to writeHead itself land in setHeader first, so `before` sees them.
-    const headers = args.find((a, i) => i > 0 && a && typeof a === "object") as Record<string, unknown> | unknown[] | undefined;
-    if (headers && !Array.isArray(headers)) for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v as string);
-    before();
-    const out = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args.filter((a) => a !== headers || Array.isArray(a)));
-    after?.();
-    return out;
-  } as typeof res.writeHead;
-}
-
-/** Sends hmr-run's own requests to the node:http server behind `bun`, over loopback. */
-function loopback(bun: Server<any>): Next {
-  const unix = bun.url?.protocol === "unix:" ? bun.url.pathname : undefined;
-  return async (r) => {
-    const u = new URL(r.url);
-    const headers = new Headers(r.headers);
-    headers.set(INTERNAL, "1");
-    const target = new URL(u.pathname + u.search, unix ? "http://localhost" : bun.url);
-    const body = r.method === "GET" || r.method === "HEAD" ? undefined : await r.text();
-    return fetch(target, { method: r.method, headers, body, unix, tls: { rejectUnauthorized: false } } as RequestInit);
-  };
 }
