@@ -8,6 +8,7 @@ import { POLL_MS } from "./watch/poll-watch.ts";
 import { isGlob } from "./loader/globs.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 import { workspacePackages } from "./loader/workspaces.ts";
+import { isUnder } from "./paths.ts";
 
 /** Bad input from the user: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -106,8 +107,11 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     return abs;
   });
   // With no --reload-include, the workspace packages the app can import are the user's too.
+  // An entry outside the current folder (an MCP client may start hmr-run from / with an
+  // absolute path, where "." would be the whole disk) has its own project watched instead.
   // Globs stay as written (makeScope reads them against cwd): `*.gen.ts` means any depth.
-  const include = (raw.include.length ? raw.include : [".", ...workspacePackages(cwd)]).map((p) => {
+  const root = isUnder(entry, cwd) ? "." : projectRoot(entry);
+  const include = (raw.include.length ? raw.include : [root, ...workspacePackages(resolve(cwd, root))]).map((p) => {
     if (isGlob(p, cwd)) return p;
     const abs = resolve(cwd, p);
     if (!existsSync(abs)) throw new UsageError(`--reload-include ${p}: no such file or folder`);
@@ -146,6 +150,14 @@ function parsePollInterval(value: string | undefined): number {
     throw new UsageError(`--poll-interval must be a whole number of milliseconds from 10 to 600000 (got "${value}")`);
   }
   return n;
+}
+
+/** The nearest folder above `file` with a package.json, else the file's own folder. */
+function projectRoot(file: string): string {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) return dirname(file);
+  }
 }
 
 /** `--port`, else the variables Bun.serve reads, in its order: $BUN_PORT, $PORT, $NODE_PORT. */

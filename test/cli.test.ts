@@ -522,6 +522,18 @@ EphSVs6n6/r7hO94047P4RRMYOOARUmVx1j2BpZSJvduZGt/eUmUNjXI
 -----END PRIVATE KEY-----
 `;
 
+describe("an entry outside the current folder", () => {
+  test("its project is watched, not the current folder (an MCP client may start hmr-run from /)", async () => {
+    const app = fixture({ "package.json": `{ "type": "module" }\n`, "src/dep.ts": `export const V = "a";\n`, "src/main.ts": `import { V } from "./dep.ts";\nexport default { fetch: () => new Response(V) };\n` });
+    const elsewhere = fixture({ "notes.txt": "not the app\n" });
+    const run = start(elsewhere, [app.path("src/main.ts")]);
+    await run.until("a");
+    expect(run.out).toContain(`watching ${app.dir}`);
+    app.edit("src/dep.ts", `"a"`, `"b"`);
+    await run.until("b");
+  });
+});
+
 describe("the app's arguments", () => {
   test("after --, they are the app's process.argv.slice(2), and argv[1] is the entry, as under bun", async () => {
     const fx = fixture({ "main.ts": `export default { fetch: () => Response.json(process.argv.slice(1)) };\n` });
