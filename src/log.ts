@@ -5,8 +5,8 @@
 import { createConsola, type ConsolaInstance, type ConsolaReporter } from "consola/core";
 import { formatWithOptions } from "node:util";
 import { shown } from "./paths.ts";
-import type { ReloadResult } from "./reloader.ts";
-import { report, where } from "./errors.ts";
+import type { ReloadPhase, ReloadResult } from "./reloader.ts";
+import { messageOf, report, where } from "./errors.ts";
 import { errorJson, jsonLines, type LogEvent } from "./log-json.ts";
 
 /** Levels accepted by --log-level. */
@@ -88,10 +88,17 @@ export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (
         logError(log, `reload failed after ${files} changed; nothing was disposed, the previous code keeps running`, res.error, isUserFile, fields);
         return;
       }
-      logError(log, `reload failed after ${files} changed (${res.phase})${full}`, res.error, isUserFile, fields);
-      if (res.rollbackError !== undefined) {
-        logError(log, "bringing back the previous code failed too; the app may be half-updated until the next save", res.rollbackError, isUserFile);
+      if (res.rollbackError === undefined) {
+        logError(log, `reload failed after ${files} changed, ${PHASE[res.phase]}${full}`, res.error, isUserFile, fields);
+        return;
       }
+      // The old code failing the same way means what changed is outside it (an env variable, a data file).
+      const same = messageOf(res.rollbackError) === messageOf(res.error);
+      const then = same
+        ? "; the previous code fails the same way now, so the handlers from before keep answering until a save fixes it"
+        : "; running the previous code again failed too, so the handlers from before keep answering until a save fixes it";
+      logError(log, `reload failed after ${files} changed, ${PHASE[res.phase]}${full}${then}`, res.error, isUserFile, fields);
+      if (!same) logError(log, "the previous code failed with", res.rollbackError, isUserFile);
       return;
     }
     case "rolled-back": {
@@ -130,6 +137,14 @@ export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (
       return unreachable(res);
   }
 }
+
+/** Where a reload stopped, as the log line says it. */
+const PHASE: Record<ReloadPhase, string> = {
+  check: "before anything ran",
+  dispose: "while disposing modules",
+  run: "while running modules",
+  serve: "while serving the entry",
+};
 
 function unreachable(x: never): never {
   throw new Error(`unhandled reload result ${JSON.stringify(x)}`);

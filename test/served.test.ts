@@ -98,3 +98,28 @@ describe("hmr-run's own machinery", () => {
     await run.until("v3");
   });
 });
+
+describe("env files", () => {
+  test("a comment-only edit reloads nothing; a reload that fails names the env file", async () => {
+    const { fx, run } = startCli(
+      {
+        ".env.dev": "# settings\nGREETING=hi\n",
+        "dep.ts": `export const D = "d";\n`,
+        "main.ts": `import { D } from "./dep.ts";\nif (process.env.GREETING === "boom") throw new Error("bad greeting");\nexport default { fetch: () => new Response(process.env.GREETING + D) };\n`,
+      },
+      ["main.ts", "--env-file", ".env.dev"],
+    );
+    await run.until("hid");
+    let m = run.mark();
+    fx.write(".env.dev", "# settings, reworded\nGREETING=hi\n");
+    await run.output("changed no variable: nothing to reload", m);
+    expect(run.out.slice(m)).not.toContain("re-ran");
+    m = run.mark();
+    fx.write(".env.dev", "GREETING=boom\n");
+    const line = (await run.output(/reload failed after .*/, m)).split("\n").find((l) => l.includes("reload failed"))!;
+    expect(line).toContain("reload failed after .env.dev changed");
+    expect(line).not.toContain("dep.ts");
+    // The server keeps answering (the variable itself is the new one: env files are not rolled back).
+    expect((await fetch(run.url)).status).toBe(200);
+  });
+});
