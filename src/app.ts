@@ -28,9 +28,9 @@ import { Workers } from "./server/workers.ts";
 import { servesExport } from "./server/shape.ts";
 import { EntryServer } from "./server/entry.ts";
 import { logError, logResult } from "./log.ts";
-import { parentDir } from "./paths.ts";
+import { parentDir, shown } from "./paths.ts";
 
-const rel = (p: string) => relative(process.cwd(), p);
+const rel = (p: string) => shown(p);
 
 export interface AppOptions {
   /** Absolute path of the entry module. */

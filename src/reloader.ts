@@ -5,7 +5,7 @@
  * A reload is a transaction: when a module throws while running, every module it
  * evicted runs its last good source again (src/reload/transaction.ts).
  */
-import { relative } from "node:path";
+import { shown } from "./paths.ts";
 import type { ModuleGraph } from "./graph.ts";
 import type { Registry } from "./runtime/registry.ts";
 import type { HotContext } from "./runtime/hot.ts";
@@ -61,7 +61,7 @@ export interface ReloadRequest {
   initial?: boolean;
 }
 
-const rel = (p: string) => relative(process.cwd(), p);
+const rel = (p: string) => shown(p);
 
 /** Runs one reload and reports what happened; never throws for errors in user code. */
 export async function reload(world: ReloadWorld, req: ReloadRequest): Promise<ReloadResult> {

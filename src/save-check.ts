@@ -4,15 +4,14 @@
  * any module is disposed, and remembers what a failed reload needs to try again.
  */
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
 import type { ModuleGraph } from "./graph.ts";
 import { loaderFor, scanModule, transform } from "./loader/scan.ts";
 import { atFile } from "./errors.ts";
 import { badDataFile } from "./check/data.ts";
 import { brokenImport, type ChangedModule, type MissingExport } from "./check/imports.ts";
-import { stem } from "./paths.ts";
+import { stem, shown } from "./paths.ts";
 
-const rel = (p: string) => relative(process.cwd(), p);
+const rel = (p: string) => shown(p);
 
 /** What the check needs to know about the running app. */
 export interface SaveCheckHost {

@@ -5,7 +5,7 @@
  * Exports come from `Bun.Transpiler#scan` of a changed module's new code, or from the
  * live namespace of a module that did not change.
  */
-import { relative } from "node:path";
+import { shown } from "../paths.ts";
 import type { ModuleGraph } from "../graph.ts";
 import { loaderFor, transform } from "../loader/scan.ts";
 import { resolveImport } from "../loader/resolve.ts";
@@ -113,10 +113,10 @@ export type MissingExport = SyntaxError & { importer: string; target: string; po
 
 /** Bun's own wording, pointing at the import in the importer's text (for the code frame). */
 function notExported(importer: string, target: string, imp: NamedImport, have: string[], text: string): MissingExport {
-  const shown = have.filter((n) => n !== "default");
+  const named = have.filter((n) => n !== "default");
   const err = new SyntaxError(
-    `${imp.name === "default" ? "no default export" : `export named '${imp.name}' not found`} in '${imp.spec}', imported by ${relative(process.cwd(), importer)}` +
-      ` (it exports: ${shown.length ? shown.join(", ") : "nothing by name"})`,
+    `${imp.name === "default" ? "no default export" : `export named '${imp.name}' not found`} in '${imp.spec}', imported by ${shown(importer)}` +
+      ` (it exports: ${named.length ? named.join(", ") : "nothing by name"})`,
   ) as MissingExport;
   err.importer = importer;
   err.target = target;

@@ -2,7 +2,7 @@
  * Running user hooks during a reload: dispose, prune, onBeforeReload/onAfterReload.
  * Each is awaited with a time limit and reported when it throws; none stops a reload.
  */
-import { relative } from "node:path";
+import { shown } from "../paths.ts";
 import type { HotContext } from "../runtime/hot.ts";
 import type { Registry } from "../runtime/registry.ts";
 import { box, own, type Box } from "../runtime/own.ts";
@@ -14,7 +14,7 @@ export interface HookWorld {
   disposeTimeoutMs: number;
 }
 
-const rel = (p: string) => relative(process.cwd(), p);
+const rel = (p: string) => shown(p);
 
 /**
  * Ends the current execution of `p` and runs its dispose hooks. `forget`: the module
