@@ -3,6 +3,7 @@
  * `hmr-run [entry[:export]] [options]`: parses arguments (citty) into one options
  * object and hands it to the dev server. Only this file exits the process on bad input.
  */
+import { HmrRunError } from "./errors.ts";
 import { defineCommand, runCommand, renderUsage, type ArgsDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { resolveOptions, UsageError, type RawArgs } from "./options.ts";
@@ -163,7 +164,8 @@ if (import.meta.main) {
       await runCommand(main, { rawArgs: argv });
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    // The one exit path for what hmr-run cannot go on with: one line, exit code 2.
+    if (err instanceof HmrRunError) {
       // Programs reading --log-format json get the exit reason as one more JSON line.
       const json = own.some((a, i) => a === "--log-format=json" || (a === "--log-format" && own[i + 1] === "json"));
       console.error(json ? JSON.stringify({ type: "fatal", message: err.message, time: new Date().toISOString() }) : `hmr-run: ${err.message}`);

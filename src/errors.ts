@@ -5,6 +5,23 @@
 import { readFileSync } from "node:fs";
 import { shown } from "./paths.ts";
 
+/**
+ * What hmr-run itself cannot go on with, as one line for the user (never a stack):
+ * `usage` (bad flags or files), `entry` (the entry's export cannot be served), `serve`
+ * (a server cannot bind). At start-up each ends the run with exit code 2, through the
+ * CLI's one exit path; during a reload, `entry` and `serve` are reload failures.
+ */
+export type ErrorCode = "usage" | "entry" | "serve";
+
+export class HmrRunError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Where an error points in the user's code. */
 export interface Location {
   file: string;

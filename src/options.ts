@@ -2,6 +2,7 @@
  * Turns command-line arguments into one checked options object. Every problem is a
  * UsageError with a one-line message; nothing here starts anything.
  */
+import { HmrRunError } from "./errors.ts";
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { POLL_MS } from "./watch/poll-watch.ts";
@@ -11,8 +12,11 @@ import { workspacePackages } from "./loader/workspaces.ts";
 import { isUnder } from "./paths.ts";
 
 /** Bad input from the user: printed as one line, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends HmrRunError {
   override name = "UsageError";
+  constructor(message: string) {
+    super("usage", message);
+  }
 }
 
 /** Everything `hmr-run` was asked to do, checked. */

@@ -5,12 +5,16 @@
  */
 import type { ConsolaInstance } from "consola";
 import { shown } from "../paths.ts";
+import { HmrRunError } from "../errors.ts";
 import type { Host } from "./host.ts";
 import { servableOf, SERVABLE_SHAPES, unsupportedShape } from "./shape.ts";
 
 /** Why the entry cannot be served; printed as one line. */
-export class EntryError extends Error {
+export class EntryError extends HmrRunError {
   override name = "EntryError";
+  constructor(message: string) {
+    super("entry", message);
+  }
 }
 
 export interface EntryOptions {

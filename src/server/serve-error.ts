@@ -1,8 +1,12 @@
 /** Why a server could not bind, as one line for the user. */
+import { HmrRunError } from "../errors.ts";
 
 /** The server could not bind: the port is taken, the host is not local, the socket path is not writable. */
-export class ServeError extends Error {
+export class ServeError extends HmrRunError {
   override name = "ServeError";
+  constructor(message: string) {
+    super("serve", message);
+  }
   static from(err: unknown, bind: string): ServeError {
     const e = err as { code?: string; message?: string };
     const [host, port] = bind.startsWith("unix:") ? [bind, ""] : [bind.slice(0, bind.lastIndexOf(":")), bind.slice(bind.lastIndexOf(":") + 1)];
