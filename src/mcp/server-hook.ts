@@ -23,6 +23,7 @@ type Server = Record<string, any>;
 
 interface Entry {
   handle: Registered;
+  owner: string;
   leaving: boolean;
 }
 
@@ -78,6 +79,35 @@ export function hookMcpServer(cls: { prototype: Server }, h: ServerHooks): void 
     });
   };
 
+  /**
+   * Servers each module registered on, held weakly: a server made per request (a
+   * stateless HTTP app) is garbage once answered. One dispose hook per module run marks
+   * that module's registrations on the servers still alive.
+   */
+  const servers = new Map<string, { refs: Set<WeakRef<Server>>; seen: WeakSet<Server>; pruneAt: number }>();
+  const own = (owner: string, server: Server) => {
+    let o = servers.get(owner);
+    if (!o) {
+      servers.set(owner, (o = { refs: new Set(), seen: new WeakSet(), pruneAt: 64 }));
+      h.onDispose(owner, () => {
+        servers.delete(owner);
+        for (const ref of o!.refs) {
+          const srv = ref.deref();
+          if (!srv) continue;
+          let any = false;
+          for (const e of entries.get(srv)?.values() ?? []) if (e.owner === owner) any = e.leaving = true;
+          if (any) hush(srv);
+        }
+      });
+    }
+    if (o.seen.has(server)) return;
+    o.seen.add(server);
+    o.refs.add(new WeakRef(server));
+    if (o.refs.size < o.pruneAt) return;
+    for (const ref of o.refs) if (!ref.deref()) o.refs.delete(ref);
+    o.pruneAt = Math.max(64, o.refs.size * 2);
+  };
+
   for (const method of METHODS) {
     const original = proto[method] as (...a: unknown[]) => Registered;
     proto[method] = function (this: Server, ...args: unknown[]) {
@@ -94,12 +124,8 @@ export function hookMcpServer(cls: { prototype: Server }, h: ServerHooks): void 
         previous.handle.remove();
       }
       const handle = original.apply(this, args);
-      const entry: Entry = { handle, leaving: false };
-      map.set(key, entry);
-      h.onDispose(owner, () => {
-        entry.leaving = true;
-        hush(this);
-      });
+      map.set(key, { handle, owner, leaving: false });
+      own(owner, this);
       return handle;
     };
   }
