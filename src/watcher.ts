@@ -6,7 +6,7 @@
 import { watch } from "node:fs";
 import { basename } from "node:path";
 import { excluded, inScope, isFile, watchRoots, type Scope } from "./loader/scope.ts";
-import { isUnder, NEVER_WATCHED } from "./paths.ts";
+import { inDependencyTree, isUnder, NEVER_WATCHED } from "./paths.ts";
 import { limitMessage, WatchLimitError, type ChangeSource, type WatchSet } from "./watch/source.ts";
 import { OsWatch } from "./watch/os-watch.ts";
 import { PollWatch, POLL_MS } from "./watch/poll-watch.ts";
@@ -95,15 +95,24 @@ export class Watcher {
       return;
     }
     // Paths on mounts that deliver no events are polled; the rest get OS events.
+    // A mount inside a watched folder counts too: Docker's `-v ./src:/app/src` under /app.
     const { mounts, wsl } = this.o.mounts();
     const why = (p: string) => whyPoll(p, mounts, wsl);
+    const inner = mounts
+      .map((m) => m.point)
+      .filter((p) => why(p) && set.roots.some((r) => r !== p && isUnder(p, r) && !why(r)) && !inDependencyTree(p) && !excluded(p, this.scope));
     const polled = [...set.roots, ...set.files].filter((p) => why(p));
-    if (polled.length) {
-      log.info(`polling for changes every ${this.o.pollMs} ms: ${polled[0]} is ${why(polled[0]!)}, where file events do not arrive`);
+    if (polled.length || inner.length) {
+      const first = polled[0] ?? inner[0]!;
+      log.info(`polling for changes every ${this.o.pollMs} ms: ${first} is ${why(first)}, where file events do not arrive`);
       const onPoll = (p: string) => polled.includes(p);
-      this.use(new PollWatch({ ...set, roots: set.roots.filter(onPoll), files: set.files.filter(onPoll) }, this.o.pollMs));
+      this.use(new PollWatch({ ...set, roots: [...set.roots.filter(onPoll), ...inner], files: set.files.filter(onPoll) }, this.o.pollMs));
     }
-    const rest = { ...set, roots: set.roots.filter((p) => !why(p)), files: set.files.filter((p) => !why(p)) };
+    const rest = {
+      roots: set.roots.filter((p) => !why(p)),
+      files: set.files.filter((p) => !why(p)),
+      skip: (dir: string) => set.skip(dir) || inner.includes(dir),
+    };
     if (!rest.roots.length && !rest.files.length) return;
     const os = new OsWatch(rest, undefined, this.o.watchFn);
     os.onLimit = (err) => this.fallBack(err, os, rest);

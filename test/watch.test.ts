@@ -179,6 +179,32 @@ describe.if(process.platform === "linux")("OS watch (inotify)", () => {
       w.close();
     }
   });
+
+  test("a network mount inside a watched folder is polled, the rest keeps file events", async () => {
+    const lines: string[] = [];
+    const batches: string[][] = [];
+    const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
+    // Docker's `-v ./src:/app/src`: the project folder is local, src is a host share.
+    const mounts = () => ({ mounts: [{ point: "/", type: "ext4" }, { point: fx.path("src"), type: "fuse.grpcfuse" }], wsl: false });
+    const before = process.platform === "linux" ? inotifyWatches() : 0;
+    const w = new Watcher(scope, (files) => batches.push([...files]), { log, mounts, pollMs: 20 });
+    w.start();
+    try {
+      expect(w.kinds.sort()).toEqual(["os", "poll"]);
+      // Only the project folder itself holds an OS watch: nothing under src does.
+      if (process.platform === "linux") expect(inotifyWatches() - before).toBe(1);
+      expect(lines).toEqual([`polling for changes every 20 ms: ${fx.path("src")} is on a mount of type fuse.grpcfuse (${fx.path("src")}), where file events do not arrive`]);
+      writeFileSync(fx.path("src/a.ts"), "export const a = 3;\n");
+      writeFileSync(fx.path("main.ts"), "export {}; // again\n");
+      const end = Date.now() + 5000;
+      const seen = () => batches.flat();
+      while (Date.now() < end && !(seen().includes(fx.path("src/a.ts")) && seen().includes(fx.path("main.ts")))) await Bun.sleep(5);
+      expect(seen()).toContain(fx.path("src/a.ts"));
+      expect(seen()).toContain(fx.path("main.ts"));
+    } finally {
+      w.close();
+    }
+  });
 });
 
 describe("polling turns on by itself", () => {
