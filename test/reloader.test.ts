@@ -150,3 +150,16 @@ describe("reload() with plain objects", () => {
     expect(r.kind === "ok" && r.full).toContain("registry.ts threw and had not run again");
   });
 });
+
+describe("reload() when nothing known imports a module", () => {
+  test("a module that ran but has no known importer reloads every module, and says why", async () => {
+    // Loaded by a library after an await: no module of the app on the stack, no edge.
+    const w = await started({ "orphan.ts": { source: "o1" }, "main.ts": { source: "m1" } });
+    await w.world.modules.load("orphan.ts");
+    w.ran.length = 0;
+    w.edit("orphan.ts", "o2");
+    const r = await save(w, "orphan.ts");
+    expect(r.kind === "ok" && r.full).toBe("hmr-run does not know which module imports orphan.ts");
+    expect(w.ran.sort()).toEqual(["main.ts@m1", "orphan.ts@o2"]);
+  });
+});
