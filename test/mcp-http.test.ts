@@ -23,12 +23,12 @@ const IMPORTS =
   `import { WebStandardStreamableHTTPServerTransport as Transport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";\n` +
   `import { addTools } from "./tools.ts";\n`;
 
-/** One transport for the whole server, made when the module runs. */
+/** One transport for the whole server, made when the module runs, on a native route. */
 const BUN_SERVE =
   IMPORTS +
   `const server = new McpServer({ name: "one", version: "1.0.0" });\naddTools(server);\n` +
   `const transport = new Transport({ sessionIdGenerator: () => crypto.randomUUID() });\nawait server.connect(transport);\n` +
-  `export default { fetch: (req: Request) => transport.handleRequest(req) };\n`;
+  `export default { routes: { "/mcp": (req: Request) => transport.handleRequest(req) }, fetch: () => new Response("no", { status: 404 }) };\n`;
 
 /** The SDK's documented shape: a server and transport per session, kept in a map. */
 const HONO =
@@ -104,9 +104,9 @@ async function session(fx: Fixture, run: Run, path: string) {
 }
 
 describe("MCP over Streamable HTTP across reloads", () => {
-  test("Bun.serve with one transport", async () => {
+  test("Bun.serve with one transport on a native route", async () => {
     const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": BUN_SERVE });
-    await session(fx, run, "/");
+    await session(fx, run, "/mcp");
   });
 
   test("Express with a transport per session in a map", async () => {

@@ -302,16 +302,20 @@ export class Host {
     const own = Object.keys(this.ownRoutes).length ? this.ownRoutes : undefined;
     if (!routes) return own;
     const out: Record<string, unknown> = {};
-    for (const [path, route] of Object.entries(routes)) out[path] = this.transform ? this.wrapRoute(route) : route;
+    for (const [path, route] of Object.entries(routes)) out[path] = this.transform || this.wrapFetch ? this.wrapRoute(route) : route;
     return { ...out, ...own };
   }
 
   private wrapRoute(route: unknown): unknown {
     if (typeof route === "function") {
-      return (req: Request, server: Server<any>) => this.after((route as Function).call(server, req, server), req);
+      return (req: Request, server: Server<any>) => {
+        const call = (r: Request) => (route as Function).call(server, r, server);
+        const res = this.wrapFetch ? this.wrapFetch(req, call) : call(req);
+        return this.transform ? this.after(res, req) : res;
+      };
     }
     if (route instanceof Response) {
-      if (!this.transformsStatic(route)) return route;
+      if (!this.transform || !this.transformsStatic(route)) return route;
       return (req: Request) => this.after(route.clone() as Response, req);
     }
     if (route && typeof route === "object" && !(route as any).index) {
