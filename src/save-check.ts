@@ -64,8 +64,9 @@ export class SaveCheck {
     const unlocks = force || [...saved].some((f) => graph.has(f) || isCode(f) || this.missing.has(stem(f)));
     const batch = new Set(saved);
     if (unlocks) for (const f of this.retry) batch.add(f);
-    // A file that is new to the graph may be the import a refused file was missing.
-    const created = [...saved].some((f) => !graph.has(f));
+    // A new source file may be the import a refused file was missing (not a log file the
+    // app writes next to its code: that would re-check, and re-log, on every line it writes).
+    const created = [...saved].some((f) => !graph.has(f) && (isCode(f) || this.missing.has(stem(f))));
     for (const f of this.refused) {
       const near = (p: string) => saved.has(p);
       if (force || created || near(f) || graph.deps(f).some(near) || graph.importers(f).some(near)) batch.add(f);

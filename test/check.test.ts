@@ -114,6 +114,17 @@ describe("the retry set cannot trap", () => {
     expect(await text()).toBe("a1b3");
   });
 
+  test("a file the app writes next to its code does not re-check (and re-log) a refused file", async () => {
+    const a = await start({ "a.ts": `export const A = "a1";\n`, "main.ts": `import { A } from "./a.ts";\nexport default { fetch: () => new Response(A) };\n` });
+    expect((await a.write("a.ts", `export const A = "a2" +;\n`)).kind).toBe("failed");
+    const seen = a.results.length;
+    for (let i = 0; i < 3; i++) {
+      await Bun.write(a.path("app.log"), `line ${i}\n`);
+      await a.app.changed([a.path("app.log")]);
+    }
+    expect(a.results.length).toBe(seen);
+  });
+
   test("a module that throws, then is reverted, leaves nothing to retry", async () => {
     const a = await start({
       "a.ts": `export const A = "a1";\n`,

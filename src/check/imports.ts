@@ -113,10 +113,12 @@ export type MissingExport = SyntaxError & { importer: string; target: string; po
 
 /** Bun's own wording, pointing at the import in the importer's text (for the code frame). */
 function notExported(importer: string, target: string, imp: NamedImport, have: string[], text: string): MissingExport {
-  const named = have.filter((n) => n !== "default");
+  // Names that look like the one asked for first: a rename is the usual cause.
+  const stemOf = (n: string) => n.toLowerCase().slice(0, 5);
+  const named = have.filter((n) => n !== "default").sort((a, b) => Number(stemOf(b) === stemOf(imp.name)) - Number(stemOf(a) === stemOf(imp.name)));
   const err = new SyntaxError(
     `${imp.name === "default" ? "no default export" : `export named '${imp.name}' not found`} in '${imp.spec}', imported by ${shown(importer)}` +
-      ` (it exports: ${named.length ? named.join(", ") : "nothing by name"})`,
+      ` (it exports: ${named.length ? named.slice(0, 8).join(", ") + (named.length > 8 ? `, and ${named.length - 8} more` : "") : "nothing by name"})`,
   ) as MissingExport;
   err.importer = importer;
   err.target = target;
