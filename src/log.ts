@@ -105,7 +105,7 @@ export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (
       const full = res.full ? ` (${res.full})` : "";
       const n = res.restored.length;
       const fields = { type: "reload", ok: false, outcome: res.kind, phase: res.phase, files: res.files, restored: res.restored, full: res.full, ms: round(res.ms) };
-      const title = `reload failed after ${files} changed${full}; rolled back: the previous code of ${n} module${n === 1 ? "" : "s"} runs and serves again`;
+      const title = `reload failed after ${files} changed${full}; rolled back in ${res.ms.toFixed(1)} ms: the previous code of ${n} module${n === 1 ? "" : "s"} runs and serves again`;
       logError(log, title, res.error, isUserFile, fields);
       return;
     }
