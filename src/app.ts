@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { ModuleGraph } from "./graph.ts";
-import { Registry, installRuntime } from "./runtime/registry.ts";
+import { Registry, installRuntime, runtime } from "./runtime/registry.ts";
 import { stackProbe } from "./runtime/caller.ts";
 import { installLoader } from "./loader/plugin.ts";
 import { inScope, type Scope } from "./loader/scope.ts";
@@ -125,15 +125,19 @@ export class App {
 
   /** Installs the loader and interceptors, then loads and serves the entry (waits for a fix if it is broken). */
   async start(): Promise<void> {
+    const previous = runtime();
     installRuntime(this.hot);
+    this.uninstall.push(() => {
+      if (runtime() === this.hot) installRuntime(previous as Registry);
+    });
     // The importer is on the stack when Bun calls the loader for an import() (Bun 1.4.5).
     installLoader(this.o.scope, (path, source) => this.modules.loaded(path, source, stackProbe(), this.loadingDepth > 0));
-    trackReads((file) => {
+    this.uninstall.push(trackReads((file) => {
       if (this.loadingDepth === 0 || !inScope(file, this.o.scope) || this.isCode(file)) return;
       const owner = this.hot.caller();
       if (owner) this.modules.noteRead(owner, file, true);
-    });
-    trackListings((listing) => {
+    }));
+    this.uninstall.push(trackListings((listing) => {
       if (this.loadingDepth === 0 || !inScope(listing.root, this.o.scope)) return;
       const owner = this.hot.caller();
       if (!owner) return;
@@ -141,11 +145,11 @@ export class App {
       this.modules.noteRead(owner, key, true);
       // In the graph at once: a file may be created before the next scan links it to its owner.
       this.graph.add(key);
-    });
-    trackProcessListeners(
+    }));
+    this.uninstall.push(trackProcessListeners(
       () => this.entryServer.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
       (owner, undo) => this.hot.context(owner).dispose(undo),
-    );
+    ));
     // A call with no user module on the stack (a tail call, a library's callback) gets a
     // key of its own: "entry" is the server hmr-run starts for the entry's export.
     this.host.intercept(() => {
@@ -189,7 +193,7 @@ export class App {
     // bounded in time and reported like during a reload.
     for (const p of [...this.modules.sources.keys()]) await retire(this.world, p, true);
     await this.host.stopAll();
-    this.unguard();
+    for (const undo of this.uninstall.splice(0).reverse()) undo();
   }
 
   private async reloadNow({ files: batch, force, full, shown }: Batch): Promise<void> {
@@ -318,13 +322,18 @@ export class App {
     const exception = (err: unknown) => logError(this.o.log, "uncaught exception in the app", err, this.isUserFile);
     process.on("unhandledRejection", rejection);
     process.on("uncaughtException", exception);
-    this.unguard = () => {
+    this.uninstall.push(() => {
       process.off("unhandledRejection", rejection);
       process.off("uncaughtException", exception);
-    };
+    });
   }
 
-  private unguard: () => void = () => {};
+  /**
+   * Undoes what start() installed process-wide, latest first: the hot runtime, the read,
+   * listing and process-listener trackers (their wrappers stay, reporting to nobody: a
+   * module may hold one already), the process guards. hmr-run/testing apps leave nothing.
+   */
+  private uninstall: Array<() => void> = [];
 
   /** `import.meta.hot.invalidate()`: the module's importers run again, in a reload of their own. */
   private invalidate(path: string, message?: string): void {

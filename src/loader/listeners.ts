@@ -18,9 +18,10 @@ const METHODS = ["on", "addListener", "once", "prependListener", "prependOnceLis
 export function trackProcessListeners(
   ownerOf: () => string | undefined,
   onOwnerDispose: (owner: string, undo: () => void) => void,
-): void {
+): () => void {
   // Installed once per process, reporting to the latest app (hmr-run/testing starts several).
-  current = { ownerOf, onOwnerDispose };
+  const mine = { ownerOf, onOwnerDispose };
+  current = mine;
   const proc = process as any;
   for (const method of METHODS) {
     const original = proc[method];
@@ -33,4 +34,7 @@ export function trackProcessListeners(
     Object.defineProperty(wrapped, "__hmrRun", { value: true });
     proc[method] = wrapped;
   }
+  return () => {
+    if (current === mine) current = { ownerOf: () => undefined, onOwnerDispose: () => {} };
+  };
 }

@@ -29,7 +29,7 @@ let current: (l: Listing) => void = () => {};
  * Wraps the listing functions once; `onList` gets each listing made in this process and
  * decides whether a module is loading and which one made it.
  */
-export function trackListings(onList: (l: Listing) => void): void {
+export function trackListings(onList: (l: Listing) => void): () => void {
   // Installed once per process, reporting to the latest app (hmr-run/testing starts several).
   current = onList;
   const fs = require_("node:fs");
@@ -68,6 +68,10 @@ export function trackListings(onList: (l: Listing) => void): void {
   }
   trackBunGlob();
   trackFileSystemRouter();
+  // The wrappers stay (a module may hold one already); this app stops hearing of listings.
+  return () => {
+    if (current === onList) current = () => {};
+  };
 }
 
 const patterns = new WeakMap<object, string>();

@@ -9,9 +9,9 @@ const require_ = createRequire(import.meta.url);
 
 /**
  * Wraps the common read functions once. `onRead` gets absolute paths; it decides
- * whether a load is in progress and which module read the file.
+ * whether a load is in progress and which module read the file. Returns the undo.
  */
-export function trackReads(onRead: (file: string) => void): void {
+export function trackReads(onRead: (file: string) => void): () => void {
   // The wrappers are installed once per process but report to the latest app, so a
   // second app started in the same process (hmr-run/testing) is tracked too.
   current = onRead;
@@ -27,6 +27,10 @@ export function trackReads(onRead: (file: string) => void): void {
   wrap(fs, "readFile", note);
   wrap(fsp, "readFile", note);
   wrap(Bun as any, "file", note);
+  // The wrappers stay (a module may hold one already); this app stops hearing of reads.
+  return () => {
+    if (current === onRead) current = () => {};
+  };
 }
 
 let current: (file: string) => void = () => {};
