@@ -3,7 +3,7 @@
  * npm (Express 4 and 5, Fastify, Koa), the `ws` package next to a default export.
  */
 import { describe, expect, test } from "bun:test";
-import { freePort, type Run } from "./support/fixture.ts";
+import { Fixture, freePort, runOnce, type Run } from "./support/fixture.ts";
 import { connect } from "node:net";
 import { counter, runCounts, scenarios } from "./support/scenario.ts";
 
@@ -117,6 +117,21 @@ import.meta.hot?.dispose(() => new Promise<void>((resolve) => { server.close(() 
 });
 
 describe("bare node:http", () => {
+  test("a port in use at start: one line, exit 2, no stack trace", async () => {
+    const port = freePort();
+    const blocker = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("busy") });
+    const fx = new Fixture({ "main.ts": `import http from "node:http";\nhttp.createServer((_q, r) => r.end("x")).listen(3000);\n` });
+    try {
+      const { code, out } = await runOnce(fx, ["main.ts", "--port", String(port), "--host", "127.0.0.1"]);
+      expect(code).toBe(2);
+      expect(out.trim().split("\n").at(-1)).toBe(`hmr-run: port ${port} is already in use (try --port ${port + 1})`);
+      expect(out).not.toMatch(/script|ServeError|\n\s+at /);
+    } finally {
+      blocker.stop(true);
+      fx.cleanup();
+    }
+  });
+
   test("a server that closes and listens again from a callback is taken over on the next run", async () => {
     const { fx, run } = start({
       "v.ts": `export const v = "a";\n`,

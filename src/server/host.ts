@@ -115,6 +115,11 @@ export class Host {
   }
 
   private reloading = false;
+  /** Did a server fail to bind or take over in the current reload? */
+  hasFailures(): boolean {
+    return this.failures.length > 0;
+  }
+
   /** The servers that failed since the last call: a reload that asked for them failed. */
   takeFailures(): ServeError[] {
     return this.failures.splice(0);
