@@ -150,6 +150,9 @@ export class App {
       () => this.entryServer.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
       (owner, undo) => this.hot.context(owner).dispose(undo),
     ));
+    const bun = Bun as { serve: unknown; listen: unknown };
+    const { serve, listen } = bun;
+    this.uninstall.push(() => Object.assign(bun, { serve, listen }));
     // A call with no user module on the stack (a tail call, a library's callback) gets a
     // key of its own: "entry" is the server hmr-run starts for the entry's export.
     this.host.intercept(() => {
@@ -331,7 +334,8 @@ export class App {
   /**
    * Undoes what start() installed process-wide, latest first: the hot runtime, the read,
    * listing and process-listener trackers (their wrappers stay, reporting to nobody: a
-   * module may hold one already), the process guards. hmr-run/testing apps leave nothing.
+   * module may hold one already), `Bun.serve` and `Bun.listen`, the process guards.
+   * hmr-run/testing apps leave nothing behind.
    */
   private uninstall: Array<() => void> = [];
 

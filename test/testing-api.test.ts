@@ -142,13 +142,15 @@ describe("hmr-run/testing", () => {
 });
 
 describe("hmr-run/testing leaves nothing behind", () => {
-  test("apps started one after another do not pile up process listeners", async () => {
+  test("apps started one after another leave no process listeners, Bun.serve or Bun.listen patched", async () => {
     const fx = fixture({ "main.ts": `export default { fetch: () => new Response("x") };\n` });
     const before = [process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")];
+    const { serve, listen } = Bun;
     for (let i = 0; i < 3; i++) {
       const a = await startApp(fx.path("main.ts"));
       await a.stop();
     }
     expect([process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")]).toEqual(before);
+    expect([Bun.serve, Bun.listen]).toEqual([serve, listen]);
   });
 });
