@@ -91,10 +91,14 @@ export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCh
   for (const [p, { code }] of changed) {
     const before = host.namespaceOf(p);
     const after = exportNames(code);
-    if (!before || !after || Object.keys(before).every((k) => after.has(k))) continue;
+    if (!before || !after) continue;
+    const removed = Object.keys(before).filter((k) => !after.has(k));
+    if (!removed.length) continue;
     for (const importer of host.graph.importers(p, "static")) {
       const source = host.sources.get(importer);
       if (changed.has(importer) || source === undefined || !loaderFor(importer)) continue;
+      // Transforming costs ~0.5 ms a module: only importers whose text names a removed export.
+      if (!removed.includes("default") && !removed.some((n) => source.includes(n))) continue;
       let importerCode: string;
       try {
         importerCode = transform(importer, source);
