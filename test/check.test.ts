@@ -175,3 +175,17 @@ describe("pieces of the check", () => {
     expect(report(passwd, (f) => f.startsWith("/tmp/app/")).frame).toBeUndefined();
   });
 });
+
+describe("barrels", () => {
+  test("an export renamed behind `export *` is refused at the import from the barrel", async () => {
+    const a = await start({
+      "lib/greet.ts": `export const greeting = "hi";\n`,
+      "lib/index.ts": `export * from "./greet.ts";\nexport const version = 1;\n`,
+      "main.ts": `import { greeting } from "./lib/index.ts";\nexport default { fetch: () => new Response(greeting) };\n`,
+    });
+    const r = await a.edit("lib/greet.ts", "export const greeting", "export const salutation");
+    expect(r.kind).toBe("failed");
+    expect(where(r, a)).toBe("main.ts:1");
+    expect(await text()).toBe("hi");
+  });
+});

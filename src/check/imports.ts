@@ -58,17 +58,23 @@ export function exportNames(code: string): Set<string> | undefined {
 }
 
 /**
- * The first named import that will not link once the `changed` modules run
- * runs: from a changed module to any module, and from a module that did not change to a
- * changed one that dropped the name. Undefined when every import links.
+ * The first named import that will not link once the `changed` modules run: from a
+ * changed module to any module, and from a module that did not change to one that lost
+ * the name (a changed module, or a barrel that re-exports it with `export *`).
+ * Undefined when every import links.
  */
 export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCheckHost): MissingExport | undefined {
+  /** Names each module will no longer export: changed modules, and barrels passing them on. */
+  const lost = new Map<string, Set<string>>();
   const exportsOf = new Map<string, Set<string> | undefined>();
   const exportsFor = (p: string): Set<string> | undefined => {
     if (!exportsOf.has(p)) {
       const code = changed.get(p)?.code;
       const ns = code === undefined ? host.namespaceOf(p) : undefined;
-      exportsOf.set(p, code !== undefined ? exportNames(code) : ns ? new Set(Object.keys(ns)) : undefined);
+      let names = code !== undefined ? exportNames(code) : ns ? new Set(Object.keys(ns)) : undefined;
+      const gone = lost.get(p);
+      if (names && gone) names = new Set([...names].filter((n) => !gone.has(n)));
+      exportsOf.set(p, names);
     }
     return exportsOf.get(p);
   };
@@ -83,22 +89,33 @@ export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCh
     }
     return undefined;
   };
-  for (const [p, { code, text }] of changed) {
-    const err = checkModule(p, code, text);
-    if (err) return err;
-  }
-  // Importers that did not change matter only when a changed module lost names.
+  const work: string[] = [];
   for (const [p, { code }] of changed) {
     const before = host.namespaceOf(p);
     const after = exportNames(code);
     if (!before || !after) continue;
     const removed = Object.keys(before).filter((k) => !after.has(k));
-    if (!removed.length) continue;
+    if (removed.length) {
+      lost.set(p, new Set(removed));
+      work.push(p);
+    }
+  }
+  for (const [p, { code, text }] of changed) {
+    const err = checkModule(p, code, text);
+    if (err) return err;
+  }
+  // Importers that did not change matter only when a module they import lost names.
+  const seen = new Set<string>(work);
+  while (work.length) {
+    const p = work.pop()!;
+    const removed = [...lost.get(p)!];
     for (const importer of host.graph.importers(p, "static")) {
       const source = host.sources.get(importer);
       if (changed.has(importer) || source === undefined || !loaderFor(importer)) continue;
-      // Transforming costs ~0.5 ms a module: only importers whose text names a removed export.
-      if (!removed.includes("default") && !removed.some((n) => source.includes(n))) continue;
+      // Transforming costs ~0.5 ms a module: only importers whose text names a removed
+      // export or re-exports everything.
+      const star = source.includes("export *");
+      if (!star && !removed.includes("default") && !removed.some((n) => source.includes(n))) continue;
       let importerCode: string;
       try {
         importerCode = transform(importer, source);
@@ -107,9 +124,27 @@ export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCh
       }
       const err = checkModule(importer, importerCode, source, p);
       if (err) return err;
+      if (!star || seen.has(importer) || !reExportsAll(importerCode, p, importer)) continue;
+      // A barrel passes the loss on, except names it exports itself.
+      const own = new Set(outputScanner.scan(importerCode).exports);
+      const passed = removed.filter((n) => n !== "default" && !own.has(n));
+      if (!passed.length) continue;
+      lost.set(importer, new Set(passed));
+      exportsOf.delete(importer);
+      seen.add(importer);
+      work.push(importer);
     }
   }
   return undefined;
+}
+
+/** Whether `code` (of `from`) has `export * from` a specifier that resolves to `target`. */
+function reExportsAll(code: string, target: string, from: string): boolean {
+  for (const [, spec] of code.matchAll(/^export\s*\*\s*from\s*"([^"\n]+)"/gm)) {
+    const found = resolveImport(spec!, from);
+    if (found && "file" in found && found.file === target) return true;
+  }
+  return false;
 }
 
 /** A named import its target does not export; `position` points at it in the importer. */
