@@ -4,7 +4,7 @@
  * process left behind.
  */
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { scenarios } from "./support/scenario.ts";
 
 const { start } = scenarios();
@@ -15,7 +15,7 @@ const app = (dep: string) => ({
   "main.ts": `import { onDispose } from "hmr-run";\nimport { writeFileSync } from "node:fs";\nimport { V } from "./dep.ts";\n` +
     `onDispose(() => writeFileSync("disposed.txt", "yes"));\n` +
     `export default { fetch: (req: Request) => new URL(req.url).pathname === "/spin" ? spin() : new Response(V + " " + process.pid) };\n` +
-    `function spin(): Response { while (true) {} }\n`,
+    `function spin(): Response { writeFileSync("node_modules/spinning", ""); while (true) {} }\n`,
 });
 const dep = (v: string, extra = "") => `export const V = "${v}";\n${extra}`;
 
@@ -29,14 +29,16 @@ const alive = (pid: number) => {
   }
 };
 
-async function gone(pid: number, ms = 10_000): Promise<boolean> {
+async function until(ok: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (!alive(pid)) return true;
+    if (ok()) return true;
     await Bun.sleep(20);
   }
   return false;
 }
+
+const gone = (pid: number) => until(() => !alive(pid));
 
 const pidOf = (body: string) => Number(body.split(" ")[1]);
 
@@ -62,6 +64,19 @@ describe("restarts", () => {
     await run.output(/dep\.ts did not finish running within 3 s \(an endless loop\?\): stopped the app/, m);
     fx.write("dep.ts", dep("c"));
     await run.until(/^c /);
+  });
+
+  test("a request handler stuck in a loop: the next save restarts the app at once", async () => {
+    const { fx, run } = start(app(dep("a")));
+    const first = pidOf(await run.until(/^a /));
+    void fetch(run.url + "/spin").catch(() => {});
+    // The marker is written where nothing is watched: a save of it would be blamed for the hang.
+    expect(await until(() => existsSync(fx.path("node_modules/spinning")))).toBe(true);
+    // Past hmr-run's own 1 s without an answer: the save is not sent to the stuck app.
+    await Bun.sleep(1100);
+    fx.write("dep.ts", dep("b"));
+    expect(pidOf(await run.until(/^b /))).not.toBe(first);
+    expect(await run.output("restarted (the app stopped answering (a request handler in an endless loop?); dep.ts changed)")).toBeTruthy();
   });
 
   test("a config file's content changes: restart; touching it changes nothing", async () => {

@@ -1,6 +1,6 @@
 /**
  * One run of the app in a child Bun process: spawns it, talks to it over IPC, watches
- * its heartbeat while a reload runs, and stops it (politely, then with SIGKILL).
+ * its heartbeat, and stops it (politely, then with SIGKILL).
  */
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -16,8 +16,8 @@ export interface AppEvents {
   message(m: FromApp): void;
   /** The process ended; `signal` is set when a signal killed it, `reloading` when a reload was running. */
   exit(code: number | null, signal: string | null, reloading: boolean): void;
-  /** A reload has been running and the process has not answered for `watchdogMs`. */
-  stuck(): void;
+  /** A reload has been running and the process has not answered for `watchdogMs`; `before`: it had stopped answering before the reload began. */
+  stuck(before: boolean): void;
 }
 
 export class AppProcess {
@@ -29,6 +29,7 @@ export class AppProcess {
   savedWhileBusy = false;
   private readonly proc: Subprocess;
   private lastPong = performance.now();
+  private lastPing = 0;
   private heartbeat: Timer | undefined;
   private seq = 0;
 
@@ -47,6 +48,7 @@ export class AppProcess {
       ipc: (m: FromApp) => this.onMessage(m),
       onExit: (_p, code, signal) => {
         this.exited = true;
+        clearInterval(this.heartbeat);
         const reloading = this.busySince !== undefined;
         this.idle();
         this.events.exit(code, signal as string | null, reloading);
@@ -54,15 +56,32 @@ export class AppProcess {
     });
     // Starting counts as a reload: an endless loop at the top of a module shows here first.
     this.busy();
+    // The heartbeat runs all along (an answer costs the app microseconds a second): a save
+    // then knows whether the app was already stuck, in a request handler say, before it.
+    this.heartbeat = setInterval(() => {
+      if (this.busySince !== undefined && this.unresponsive(this.watchdogMs)) {
+        const before = this.hungBeforeReload();
+        this.idle();
+        this.events.stuck(before);
+      } else {
+        this.lastPing = performance.now();
+        this.send({ t: "ping" });
+      }
+    }, PING_MS);
   }
 
   get pid(): number {
     return this.proc.pid;
   }
 
-  /** Not a single heartbeat answered for `ms` while a reload runs. */
+  /** A ping sent before the running reload began went unanswered: the app hung before it. */
+  hungBeforeReload(): boolean {
+    return this.busySince !== undefined && this.lastPing < this.busySince && this.lastPong < this.lastPing;
+  }
+
+  /** Not a single heartbeat answered for `ms`. */
   unresponsive(ms: number): boolean {
-    return this.busySince !== undefined && performance.now() - this.lastPong > ms;
+    return performance.now() - this.lastPong > ms;
   }
 
   /** Sends a batch of saved files; the app applies them as one hot reload. */
@@ -113,17 +132,9 @@ export class AppProcess {
     if (this.busySince !== undefined) return;
     this.savedWhileBusy = false;
     this.busySince = performance.now();
-    this.lastPong = this.busySince;
-    this.heartbeat = setInterval(() => {
-      if (this.unresponsive(this.watchdogMs)) {
-        this.idle();
-        this.events.stuck();
-      } else this.send({ t: "ping" });
-    }, PING_MS);
   }
 
   private idle(): void {
     this.busySince = undefined;
-    clearInterval(this.heartbeat);
   }
 }

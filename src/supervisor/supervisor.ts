@@ -121,7 +121,7 @@ class Supervisor {
           this.live.delete(app);
           if (app === this.app) this.onExit(app, code, signal, reloading);
         },
-        stuck: () => app === this.app && this.onStuck(app),
+        stuck: (before) => app === this.app && this.onStuck(app, before),
       },
       WATCHDOG_MS,
     );
@@ -145,7 +145,13 @@ class Supervisor {
     const fixes = [...files].filter((f) => CODE_OR_DATA.test(f) || this.envFiles.includes(f));
     if (!app || app.unresponsive(STUCK_MS) || (this.slowPath && app.busySince !== undefined)) {
       if (!fixes.length) return;
-      const before = !app ? "" : this.slowPath ? `${rel(this.slowPath)} never finished loading; ` : `${this.busyWith} stopped answering; `;
+      const before = !app
+        ? ""
+        : this.slowPath
+          ? `${rel(this.slowPath)} never finished loading; `
+          : app.busySince !== undefined && !app.hungBeforeReload()
+            ? `${this.busyWith} stopped answering; `
+            : "the app stopped answering (a request handler in an endless loop?); ";
       return void this.restartApp(`${before}${names(fixes)} changed`);
     }
     this.busyWith = names(files);
@@ -211,9 +217,11 @@ class Supervisor {
    * The watchdog: the app is killed (a loop lets no dispose hook run). Started again, the
    * same code would loop again, so the next save restarts it.
    */
-  private onStuck(app: AppProcess): void {
+  private onStuck(app: AppProcess, before: boolean): void {
     app.kill();
     this.app = undefined;
+    // Stuck before the save reached it (a request handler in a loop): the save is likely the fix.
+    if (before) return void this.restartApp(`the app stopped answering (a request handler in an endless loop?); ${this.busyWith} changed`);
     const who = this.readyAt === undefined ? `${rel(this.o.entry)} (or a module it imports)` : this.busyWith;
     this.failed(`${who} did not finish running within ${WATCHDOG_MS / 1000} s (an endless loop?): stopped the app`, app.savedWhileBusy);
   }
