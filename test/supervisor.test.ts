@@ -92,6 +92,16 @@ describe("restarts", () => {
   });
 });
 
+test("R + Enter restarts the app process; r + Enter reloads it in place", async () => {
+  const { run } = start(app(dep("a")), ["main.ts"], { HMR_RUN_KEYS: "1" });
+  const first = pidOf(await run.until(/^a /));
+  run.proc.stdin.write("r\n");
+  await run.output("reloading the whole app (r)");
+  run.proc.stdin.write("R\n");
+  await run.until((b) => pidOf(b) !== first);
+  await run.output("restarted (R + Enter): serving again in");
+});
+
 describe("stopping", () => {
   test("SIGTERM while a top-level await never settles: dispose hooks run, exit 0", async () => {
     const { fx, run } = start(app(dep("a")));
