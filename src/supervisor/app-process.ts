@@ -51,7 +51,9 @@ export class AppProcess {
         clearInterval(this.heartbeat);
         const reloading = this.busySince !== undefined;
         this.idle();
-        this.events.exit(code, signal as string | null, reloading);
+        // The last message (why it cannot start) was written before the exit, but the exit
+        // can be noticed first: its reading gets a moment to come through.
+        setTimeout(() => this.events.exit(code, signal as string | null, reloading), 10);
       },
     });
     // Starting counts as a reload: an endless loop at the top of a module shows here first.
