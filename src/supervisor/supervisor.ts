@@ -67,6 +67,8 @@ class Supervisor {
   private autoRestarts = 0;
   private started = Promise.withResolvers<void>();
   private bannerShown = false;
+  /** The banner said "waiting for a fix": a later first success says where it serves. */
+  private waitingBanner = false;
 
   /** The files Bun would load into the app's environment: --env-file, else .env and friends. */
   private readonly envFiles: string[];
@@ -174,6 +176,8 @@ class Supervisor {
     else if (m.t === "slow") {
       this.slowPath = m.path;
       this.log.warn(`${rel(m.path)} has been loading for 5 s (a top-level await that never settles?); the next save restarts the app`);
+      // Still starting: say what is watched, and take keys, without waiting any longer.
+      if (!this.bannerShown) this.firstBanner([], false, false, `still loading ${rel(m.path)}`);
     }
   }
 
@@ -183,12 +187,10 @@ class Supervisor {
     if (this.o.port === 0 && m.port) this.o.port = m.port;
     const r = this.restart;
     this.restart = undefined;
-    if (!this.bannerShown) {
-      this.bannerShown = true;
-      this.banner(m.urls, m.loaded, m.mcpStdio);
-      this.started.resolve();
-      return;
-    }
+    if (!this.bannerShown) return this.firstBanner(m.urls, m.loaded, m.mcpStdio);
+    // The banner went out while the first start was still loading: now it serves.
+    if (!r && m.urls.length && this.waitingBanner) this.log.info(`serving ${m.urls.join(", ")}`);
+    this.waitingBanner = false;
     if (!r) return;
     const ms = Math.round(this.readyAt - r.at);
     const state = !m.loaded ? `the app waits for a fix (${ms} ms)` : m.urls.length ? `serving again in ${ms} ms` : `running again in ${ms} ms`;
@@ -236,11 +238,7 @@ class Supervisor {
     const next = savedMeanwhile ? "restarting for the save made meanwhile" : "saving a file restarts it";
     const message = `${r ? `restarted (${r.reason}), but ` : ""}${why}; ${next}`;
     this.log.error({ message, event: { type: "restart", reason: r?.reason ?? why, failed: why } });
-    if (!this.bannerShown) {
-      this.bannerShown = true;
-      this.banner([], false, false);
-      this.started.resolve();
-    }
+    if (!this.bannerShown) this.firstBanner([], false, false);
     if (savedMeanwhile) void this.restartApp("a save made meanwhile");
   }
 
@@ -282,11 +280,19 @@ class Supervisor {
     process.on("SIGHUP", () => this.stop("SIGHUP"));
   }
 
+  /** The banner, once: the first start is over (or still loading, or failed). */
+  private firstBanner(urls: string[], loaded: boolean, mcpStdio: boolean, pending = "waiting for a fix"): void {
+    this.bannerShown = true;
+    this.waitingBanner = !loaded;
+    this.banner(urls, loaded, mcpStdio, pending);
+    this.started.resolve();
+  }
+
   /** Where it serves, what it watches, and on which Bun: the first thing a user reads. */
-  private banner(urls: string[], loaded: boolean, mcpStdio: boolean): void {
+  private banner(urls: string[], loaded: boolean, mcpStdio: boolean, pending: string): void {
     const { o, scope } = this;
     const served = [...urls, ...(mcpStdio ? ["an MCP server on stdio"] : [])];
-    const where = served.length ? `serving ${served.join(", ")}` : loaded ? "running as a script (no server)" : "waiting for a fix";
+    const where = served.length ? `serving ${served.join(", ")}` : loaded ? "running as a script (no server)" : pending;
     const ex = [...scope.exclude.filter((e) => !e.startsWith(OWN_SRC)).map(rel), ...(scope.excludeGlobs ?? []).map((g) => g.text)];
     const watching = [...scope.include.map(rel), ...(scope.includeGlobs ?? []).map((g) => g.text)];
     // Bun's own env files are named once they exist; --env-file ones always.
