@@ -277,6 +277,8 @@ describe("reliability: not ours", () => {
     await Bun.sleep(0);
     fx.write("dep.ts", `export const V = 2;\n`);
     await run.until("v2");
+    // The new handler serves before the reload's line is printed: wait for the line too.
+    await run.output("dep.ts →", m);
     const lines = reloadLines(run.out.slice(m));
     expect(lines.length).toBe(1);
     expect(lines[0]).toContain("dep.ts →");
