@@ -2,6 +2,7 @@
  * One reload: from a batch of changed files to re-run modules and a swapped handler.
  * Modules run again in dependency order, one strongly connected component at a time;
  * a module whose exports all stayed identical (`===`) stops the climb to its importers.
+ * When many modules are left to run, they run in one import (src/reload/batch.ts).
  * A reload is a transaction: when a module throws while running, every module it
  * evicted runs its last good source again (src/reload/transaction.ts).
  */
@@ -12,6 +13,7 @@ import type { HotContext } from "./runtime/hot.ts";
 import { box, own, type Box } from "./runtime/own.ts";
 import { retire, runHooks, type HookWorld } from "./reload/hooks.ts";
 import { Transaction } from "./reload/transaction.ts";
+import { batchOf, runBatch } from "./reload/batch.ts";
 import type { ReloadPhase, ReloadResult } from "./reload/result.ts";
 import { locate } from "./errors.ts";
 
@@ -145,11 +147,24 @@ async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, 
   let order: Map<string, number> | undefined;
   let phase: ReloadPhase = "dispose";
   try {
-    for (const scc of graph.components(candidates)) {
+    const sccs = graph.components(candidates);
+    // One look is enough: what is left to run only shrinks as components run one by one.
+    let batchLooked = false;
+    for (let i = 0; i < sccs.length; i++) {
+      const scc = sccs[i]!;
       const reason = scc.map((p) => whyRun(world, p, changed, exportsChanged)).find(Boolean);
       if (!reason) {
         collectDepAccepts(world, scc, exportsChanged, out.accepted);
         continue;
+      }
+      // Above the changed modules (or in a full reload), many modules left to run run at once.
+      if (!batchLooked && (force || !scc.some((p) => changed.has(p)))) {
+        batchLooked = true;
+        const batch = batchOf(world, sccs.slice(i), changed, exportsChanged);
+        if (batch) {
+          await runBatch(world, tx, batch, changed, exportsChanged, out, (p) => (phase = p));
+          break;
+        }
       }
       for (const p of scc) out.because.set(p, reason);
       const old = new Map(scc.map((p) => [p, modules.namespaceOf(p)] as const));

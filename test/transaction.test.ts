@@ -96,3 +96,47 @@ describe("the reload queue", () => {
     expect(await text()).toBe("v2");
   });
 });
+
+describe("many modules to run", () => {
+  // 16 modules import shared.ts: past the changed module they run in one import.
+  const wide = () => {
+    const files: Record<string, string> = {
+      "shared.ts": `export const S = "s1";\n`,
+      "main.ts": "",
+    };
+    const names = Array.from({ length: 16 }, (_, i) => `m${i}`);
+    for (const m of names) {
+      files[`${m}.ts`] =
+        `import { S } from "./shared.ts";\n(globalThis as any).ran = ((globalThis as any).ran ?? 0) + 1;\n` +
+        `export const ${m} = () => S + ":${m}";\n`;
+    }
+    files["main.ts"] =
+      names.map((m) => `import { ${m} } from "./${m}.ts";\n`).join("") +
+      `export default { fetch: () => new Response([${names.join(", ")}].map((f) => f()).join(",")) };\n`;
+    return files;
+  };
+
+  test("all of them run again, in one reload, and serve the new value", async () => {
+    const a = await start(wide());
+    expect(await text()).toStartWith("s1:m0,s1:m1");
+    const before = (globalThis as any).ran;
+    const r = await a.edit("shared.ts", `"s1"`, `"s2"`);
+    expect(r.kind).toBe("ok");
+    expect(r.executed.length).toBe(18);
+    expect(r.executed[0]).toBe("shared.ts");
+    expect((globalThis as any).ran - before).toBe(16);
+    expect(await text()).toBe(Array.from({ length: 16 }, (_, i) => `s2:m${i}`).join(","));
+  });
+
+  test("one of them throwing rolls every one back to the code that worked", async () => {
+    const a = await start(wide());
+    await a.write("m7.ts", `import { S } from "./shared.ts";\nif (S === "s3") throw new Error("no s3");\nexport const m7 = () => S + ":m7";\n`);
+    expect(await text()).toContain("s1:m7");
+    const bad = await a.edit("shared.ts", `"s1"`, `"s3"`);
+    expect(bad.kind).toBe("rolled-back");
+    expect(String(bad.error)).toContain("no s3");
+    expect(await text()).toBe(Array.from({ length: 16 }, (_, i) => `s1:m${i}`).join(","));
+    expect((await a.edit("shared.ts", `"s3"`, `"s4"`)).kind).toBe("ok");
+    expect(await text()).toContain("s4:m7");
+  });
+});
