@@ -163,3 +163,58 @@ describe("reload() when nothing known imports a module", () => {
     expect(w.ran.sort()).toEqual(["main.ts@m1", "orphan.ts@o2"]);
   });
 });
+
+describe("reload() of many modules", () => {
+  // a.ts is imported by 14 modules, which main.ts imports: 15 modules above the edit.
+  const wide = (extra: Record<string, FakeModule> = {}) => {
+    const mods: Record<string, FakeModule> = { "a.ts": { source: "a1" } };
+    const names = Array.from({ length: 14 }, (_, i) => `m${i}.ts`);
+    for (const m of names) mods[m] = { source: "x1", deps: ["a.ts"], body: (s, api) => ({ v: `${s}:${api.get("a.ts").v}` }) };
+    mods["main.ts"] = { source: "m1", deps: names, body: (s, api) => ({ v: names.map((n) => api.get(n).v).join(",") }) };
+    return { ...mods, ...extra };
+  };
+
+  test("past the changed module they run in one import of the top, each once, dependencies first", async () => {
+    const w = await started(wide());
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind).toBe("ok");
+    expect(w.ran[0]).toBe("a.ts@a2");
+    expect(w.ran.at(-1)).toBe("main.ts@m1");
+    expect(new Set(w.ran).size).toBe(16);
+    expect(r.kind === "ok" && r.executed.length).toBe(16);
+    expect(w.serving).toBe(Array.from({ length: 14 }, () => "x1:a2").join(","));
+  });
+
+  test("a module among them that accepts its dependency keeps the walk one module at a time", async () => {
+    const accepted: unknown[] = [];
+    const w = await started(
+      wide({
+        "m3.ts": {
+          source: "x1",
+          deps: ["a.ts"],
+          body: (s, api) => {
+            api.hot.accept("a.ts", (mods) => accepted.push(mods));
+            return { v: `${s}:${api.get("a.ts").v}` };
+          },
+        },
+      }),
+    );
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind).toBe("ok");
+    expect(w.ran).not.toContain("m3.ts@x1");
+    expect(accepted.length).toBe(1);
+  });
+
+  test("one of them throwing rolls all of them back", async () => {
+    const w = await started(wide({ "m5.ts": { source: "x1", deps: ["a.ts"], body: (s, api) => {
+      if (api.get("a.ts").v === "a2") throw new Error("no a2");
+      return { v: `${s}:${api.get("a.ts").v}` };
+    } } }));
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind).toBe("rolled-back");
+    expect(w.serving).toBe(Array.from({ length: 14 }, () => "x1:a1").join(","));
+  });
+});
