@@ -28,6 +28,7 @@ import { Workers } from "./server/workers.ts";
 import { servesExport } from "./server/shape.ts";
 import { EntryServer } from "./server/entry.ts";
 import { logError, logResult } from "./log.ts";
+import { beforeRunning } from "./errors.ts";
 import { parentDir, shown } from "./paths.ts";
 
 const rel = (p: string) => shown(p);
@@ -48,6 +49,8 @@ export interface AppOptions {
   onSlowLoad?: (path: string) => void;
   /** Dispose hooks that take longer are reported and left behind (ms). */
   disposeTimeoutMs?: number;
+  /** Starts the app in a fresh process (src/dev.ts); without it, every fix is applied in this one. */
+  restart?: (why: string) => void;
 }
 
 export { EntryError } from "./server/entry.ts";
@@ -71,6 +74,13 @@ export class App {
   readonly listeners = new Set<(r: ReloadResult) => void>();
   /** The entry loaded at least once. */
   loaded = false;
+  /**
+   * A load failed after some of its modules ran. Bun links the whole graph before it runs
+   * any of it: modules the throw left unrun stay in its registry bound to the failed
+   * instances, out of `require.cache`'s reach, and rethrow the old error (or a TDZ error)
+   * whatever the fix. Only a fresh process loads such an app again.
+   */
+  private failedAfterRunning = false;
   lastError: unknown;
 
   constructor(readonly o: AppOptions) {
@@ -224,6 +234,10 @@ export class App {
       // Files outside the graph (a log the app writes, an editor's temp file) are not news.
       if (relevant.size === 0) return this.workers.restartFor(forWorkers, batch, started);
       res = { kind: "skipped", files: label, reason: "nothing the app runs changed" };
+    } else if (!this.loaded && this.failedAfterRunning && this.o.restart) {
+      // Named by the saves that brought it, not the entry retried along with them.
+      const saved = shown ?? [...batch].filter((f) => relevant.has(f));
+      return this.o.restart(`${(saved.length ? saved : label).map(rel).join(", ")} changed`);
     } else {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
@@ -240,6 +254,7 @@ export class App {
       }
     }
     if (res.kind === "failed" || res.kind === "rolled-back") {
+      if (!this.loaded && res.phase === "run" && !beforeRunning(res.error)) this.failedAfterRunning = true;
       this.saves.failed(relevant, res.error);
       this.lastError = res.error;
     } else if (res.kind === "ok") {

@@ -11,6 +11,7 @@ import { createLogger, muteErrors } from "./log.ts";
 import { makeScope } from "./loader/scope.ts";
 import { ServeError } from "./server/host.ts";
 import { dieWithParent } from "./child/die-with-parent.ts";
+import { own } from "./runtime/own.ts";
 import { installMcpStdio, SERVER_HOOK } from "./mcp/stdio.ts";
 import { hookMcpServer } from "./mcp/server-hook.ts";
 import type { Message } from "./mcp/stdio-hub.ts";
@@ -40,6 +41,8 @@ export async function runApp(o: RunOptions): Promise<void> {
     servesElsewhere: () => mcp.connected,
     beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
     onSlowLoad: (path) => send({ t: "slow", path }),
+    // After "idle": a process with no reload running is stopped gracefully, hooks included.
+    restart: (why) => void app.idle().then(() => own.setImmediate(() => send({ t: "restart", why }))),
   });
   enableMcpSessions(app);
   if (o.mcp) {

@@ -146,3 +146,14 @@ export function atFile(err: unknown, file: string): Error {
   if (position && typeof position === "object") out.position = { ...position, file };
   return out;
 }
+
+/**
+ * Thrown while Bun parsed or resolved modules (a `BuildMessage`, a `ResolveMessage`, or
+ * several): no module's top level ran. Never throws.
+ */
+export function beforeRunning(err: unknown): boolean {
+  const errors = field(err, "errors");
+  if (Array.isArray(errors) && errors.length && !errors.includes(err)) return errors.every(beforeRunning);
+  const name = field(err, "name");
+  return name === "BuildMessage" || name === "ResolveMessage";
+}

@@ -5,7 +5,7 @@ import { startApp, type TestApp } from "hmr-run/testing";
 import { Fixture } from "./support/fixture.ts";
 import { namedImports, exportNames } from "../src/check/imports.ts";
 import { badDataFile } from "../src/check/data.ts";
-import { locate, messageOf, report } from "../src/errors.ts";
+import { beforeRunning, locate, messageOf, report } from "../src/errors.ts";
 
 const fixtures: Fixture[] = [];
 let app: TestApp | undefined;
@@ -173,6 +173,17 @@ describe("pieces of the check", () => {
     expect(() => report(hostile, () => true)).not.toThrow();
     const passwd = { message: "x", position: { file: "/etc/passwd", line: 1, column: 0 } };
     expect(report(passwd, (f) => f.startsWith("/tmp/app/")).frame).toBeUndefined();
+  });
+
+  test("parse and resolve errors are told apart from errors thrown by running code", async () => {
+    const broken = "data:text/javascript,export const x = 1 +;";
+    const parse = await import(broken).catch((e: unknown) => e);
+    expect(beforeRunning(parse)).toBe(true);
+    expect(beforeRunning({ name: "ResolveMessage", message: "Cannot find module" })).toBe(true);
+    expect(beforeRunning(new AggregateError([{ name: "BuildMessage" }, { name: "BuildMessage" }]))).toBe(true);
+    expect(beforeRunning(new AggregateError([{ name: "BuildMessage" }, new Error("ran")]))).toBe(false);
+    expect(beforeRunning(new Error("missing creds"))).toBe(false);
+    expect(beforeRunning(Object.create(null))).toBe(false);
   });
 });
 

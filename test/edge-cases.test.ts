@@ -218,6 +218,31 @@ describe("edge cases: found by running new apps", () => {
     await run.until("Hello:undefined");
   });
 
+  // The shape of an Elysia app (JarneDel/Research-Elysia-HTMX): the entry reaches a module
+  // that throws without its env, and a module it never got to imports the entry back.
+  const unrunCycle = {
+    "creds.ts": `if (!process.env.CREDS) throw new Error("missing creds");\nexport const creds = process.env.CREDS;\n`,
+    "late.ts": `import { label } from "./main.ts";\nexport const late = () => label;\n`,
+    "routes.ts": `import { creds } from "./creds.ts";\nimport { late } from "./late.ts";\nexport const body = () => late() + ":" + creds;\n`,
+    "main.ts": `import { body } from "./routes.ts";\nexport const label = "v1";\nexport default { fetch: () => new Response(body()) };\n`,
+  };
+
+  test("a start that failed in a module cycle recovers when the source is fixed", async () => {
+    const { fx, run } = start(unrunCycle);
+    await run.output("waiting for a fix");
+    fx.edit("creds.ts", `throw new Error("missing creds")`, `console.warn("no creds")`);
+    await run.until("v1:undefined");
+    fx.edit("main.ts", `"v1"`, `"v2"`);
+    await run.until("v2:undefined");
+  });
+
+  test("a start that failed in a module cycle recovers when the env file is fixed", async () => {
+    const { fx, run } = start({ ...unrunCycle, ".env": "OTHER=1\n" });
+    await run.output("waiting for a fix");
+    fx.write(".env", "OTHER=1\nCREDS=c1\n");
+    await run.until("v1:c1");
+  });
+
   test("a missing import is reported at its line with a code frame", async () => {
     const { fx, run } = start({
       "lib.ts": `export const x = 1;\n`,
