@@ -72,8 +72,9 @@ describe("restarts", () => {
     void fetch(run.url + "/spin").catch(() => {});
     // The marker is written where nothing is watched: a save of it would be blamed for the hang.
     expect(await until(() => existsSync(fx.path("node_modules/spinning")))).toBe(true);
-    // Past hmr-run's own 1 s without an answer: the save is not sent to the stuck app.
-    await Bun.sleep(1100);
+    // Past hmr-run's own limit (a ping, sent each second, unanswered for 1 s): the save is
+    // not sent to the stuck app.
+    await Bun.sleep(2100);
     fx.write("dep.ts", dep("b"));
     expect(pidOf(await run.until(/^b /))).not.toBe(first);
     expect(await run.output("restarted (the app stopped answering (a request handler in an endless loop?); dep.ts changed)")).toBeTruthy();

@@ -9,7 +9,8 @@ import { OPTIONS_ENV, type FromApp, type ToApp } from "./protocol.ts";
 import { shellEnv } from "../env/shell.ts";
 
 const APP_MAIN = join(import.meta.dir, "..", "dev.ts");
-const PING_MS = 500;
+/** One ping a second: a few microseconds of the app's time, and a stuck app seen within 1 to 2 s. */
+const PING_MS = 1000;
 
 /** What the supervisor hears from one app process. */
 export interface AppEvents {
@@ -28,8 +29,8 @@ export class AppProcess {
   /** A batch was sent while a reload (or the start-up) was still running: it may be a fix. */
   savedWhileBusy = false;
   private readonly proc: Subprocess;
-  private lastPong = performance.now();
-  private lastPing = 0;
+  /** When the oldest ping still unanswered was sent; undefined while the app keeps up. */
+  private unansweredSince: number | undefined;
   private heartbeat: Timer | undefined;
   private seq = 0;
 
@@ -66,7 +67,7 @@ export class AppProcess {
         this.idle();
         this.events.stuck(before);
       } else {
-        this.lastPing = performance.now();
+        this.unansweredSince ??= performance.now();
         this.send({ t: "ping" });
       }
     }, PING_MS);
@@ -78,12 +79,15 @@ export class AppProcess {
 
   /** A ping sent before the running reload began went unanswered: the app hung before it. */
   hungBeforeReload(): boolean {
-    return this.busySince !== undefined && this.lastPing < this.busySince && this.lastPong < this.lastPing;
+    return this.busySince !== undefined && this.unansweredSince !== undefined && this.unansweredSince < this.busySince;
   }
 
-  /** Not a single heartbeat answered for `ms`. */
+  /**
+   * A ping has gone unanswered for `ms`. Counted from a ping actually sent, so a hmr-run
+   * process that was itself kept from running (a busy machine) never blames the app.
+   */
   unresponsive(ms: number): boolean {
-    return performance.now() - this.lastPong > ms;
+    return this.unansweredSince !== undefined && performance.now() - this.unansweredSince > ms;
   }
 
   /** Sends a batch of saved files; the app applies them as one hot reload. */
@@ -125,7 +129,7 @@ export class AppProcess {
   }
 
   private onMessage(m: FromApp): void {
-    if (m.t === "pong") this.lastPong = performance.now();
+    if (m.t === "pong") this.unansweredSince = undefined;
     else if (m.t === "ready" || (m.t === "idle" && m.seq >= this.seq)) this.idle();
     this.events.message(m);
   }
