@@ -1,6 +1,6 @@
 /**
  * The messages between the `hmr-run` process (the supervisor) and the app process it
- * starts, over Bun's IPC channel. Types only: neither side loads the other's code.
+ * starts, over Bun's IPC channel. Types and one name only: neither side loads the other's code.
  * The app process writes its own log lines to the shared terminal, so reload results
  * never cross; only what the supervisor needs to decide restarts does.
  */
@@ -14,7 +14,7 @@ export type ToApp =
   | { t: "changed"; files: string[]; seq: number }
   /** `r` + Enter: re-run every module in place. */
   | { t: "reloadAll"; seq: number }
-  /** Sent while a reload runs; an app that stops answering is stuck in a loop. */
+  /** Once a second; an app that stops answering is stuck in a loop. */
   | { t: "ping" }
   /** Run dispose hooks, close servers, exit 0. */
   | { t: "stop" };
