@@ -116,17 +116,20 @@ describe("stopping", () => {
   }, 15_000);
 
   test("SIGKILL of hmr-run while the app spins in a loop: the app process goes too", async () => {
-    const { run } = start(app(dep("a")));
+    const { fx, run } = start(app(dep("a")));
     const child = pidOf(await run.until(/^a /));
     void fetch(run.url + "/spin").catch(() => {});
+    // Only once the handler spins is the app stuck; before that, a stop would be clean.
+    expect(await until(() => existsSync(fx.path("node_modules/spinning")))).toBe(true);
     run.proc.kill("SIGKILL");
     expect(await gone(child)).toBe(true);
   });
 
   test("a second Ctrl+C while the app is stuck exits 130 at once and leaves no process", async () => {
-    const { run } = start(app(dep("a")));
+    const { fx, run } = start(app(dep("a")));
     const child = pidOf(await run.until(/^a /));
     void fetch(run.url + "/spin").catch(() => {});
+    expect(await until(() => existsSync(fx.path("node_modules/spinning")))).toBe(true);
     run.proc.kill("SIGINT");
     await run.output("shutting down");
     run.proc.kill("SIGINT");
