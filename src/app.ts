@@ -9,7 +9,8 @@ import type { ConsolaInstance } from "consola";
 import { ModuleGraph } from "./graph.ts";
 import { Registry, installRuntime, runtime } from "./runtime/registry.ts";
 import { stackProbe } from "./runtime/caller.ts";
-import { installLoader } from "./loader/plugin.ts";
+import { installLoader, type Loader } from "./loader/plugin.ts";
+import { needsRewrite } from "./loader/rewrite.ts";
 import { inScope, type Scope } from "./loader/scope.ts";
 import { loaderFor, scanModule } from "./loader/scan.ts";
 import { SaveCheck } from "./save-check.ts";
@@ -63,6 +64,8 @@ export class App {
   readonly workers: Workers;
   /** Sources, reads and computed imports of the app's modules, and the graph built from them. */
   private modules: ModuleIndex;
+  /** Which modules go through the loader plugin. */
+  private loader: Loader | undefined;
   /** Folders modules listed while they ran (file-system routers), tracked like reads. */
   private listings = new Listings();
   private loadingDepth = 0;
@@ -92,13 +95,19 @@ export class App {
     this.saves = new SaveCheck({
       graph: this.graph,
       sources: this.modules.sources,
+      known: (f) => this.modules.known(f),
+      willRun: (f, text) => {
+        this.modules.willRun(f, text);
+        // A file that starts using import.meta.hot or node:fs goes through the plugin from now on.
+        if (this.loader && !this.loader.has(f) && needsRewrite(text)) this.loader.cover([f]);
+      },
       entry: o.entry,
       loaded: () => this.loaded,
       lookAgain: (f) => own.setTimeout(() => void this.changed([f]), 30),
       namespaceOf,
       index: () => this.modules.index(),
     });
-    this.hot = new Registry((p) => this.modules.sources.has(p), {
+    this.hot = new Registry((p) => this.modules.sources.has(p) || (this.isCode(p) && this.isUserFile(p)), {
       resolve: (spec, from) => Bun.resolveSync(spec, parentDir(from)),
       current: (p) => namespaceOf(p),
       invalidate: (p, message) => this.invalidate(p, message),
@@ -141,7 +150,11 @@ export class App {
       if (runtime() === this.hot) installRuntime(previous as Registry);
     });
     // The importer is on the stack when Bun calls the loader for an import() (Bun 1.4.5).
-    installLoader(this.o.scope, (path, source) => this.modules.loaded(path, source, stackProbe(), this.loadingDepth > 0));
+    this.loader = installLoader(
+      this.o.scope,
+      (path, source) => this.modules.loaded(path, source, stackProbe(), this.loadingDepth > 0),
+      this.modules.survey(this.o.scope),
+    );
     this.uninstall.push(trackReads((file) => {
       if (this.loadingDepth === 0 || !inScope(file, this.o.scope) || this.isCode(file)) return;
       const owner = this.hot.caller();
@@ -241,7 +254,9 @@ export class App {
     } else {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
+      this.modules.willReload(files);
       res = (await reloadBoxed(this.world, { files, force, full, initial: !this.loaded })).value;
+      this.modules.reloadEnded(res.kind === "ok");
       if (shown) res.files = shown;
       // A server that could not bind or take over leaves the old one serving: not a success.
       const [failed] = this.host.takeFailures();
@@ -300,7 +315,19 @@ export class App {
       graph: this.graph,
       hot: this.hot,
       entry: this.o.entry,
-      modules: { evict, load, namespaceOf, pin },
+      modules: {
+        evict: (p: string) => {
+          evict(p);
+          this.modules.evicted(p);
+        },
+        load,
+        namespaceOf,
+        // A pinned source is served by the plugin: the module goes through it from now on.
+        pin: (p: string, source: string) => {
+          this.loader?.cover([p]);
+          pin(p, source);
+        },
+      },
       sourceOf: (p: string) => this.modules.sources.get(p),
       isCode: this.isCode,
       index: () => this.modules.index(),
@@ -317,6 +344,7 @@ export class App {
         } finally {
           own.clearTimeout(slow);
           this.loadingDepth--;
+          this.modules.ran();
           guardThenables(path, (m) => this.o.log.error(m));
           // What the run read, as it is now that the run ended (see SelfWrites).
           const fresh = this.modules.takeFreshReads();

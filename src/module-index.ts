@@ -2,13 +2,20 @@
  * What hmr-run knows about the app's modules between reloads: the source each one last
  * ran with, the files it read and the modules it imported by computed paths while it
  * ran, and the graph built from them by scanning. Scanning is lazy: `index()` scans
- * only what loaded since the last call.
+ * only what loaded since the last call. Modules Bun loads without the plugin (see
+ * loader/plugin.ts) get their source from the survey made before the entry loaded, or
+ * from the save check when they reload, and join the graph from Bun's registry.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { EdgeKind, ModuleGraph } from "./graph.ts";
 import { scanModule } from "./loader/scan.ts";
 import { own } from "./runtime/own.ts";
+import { survey } from "./loader/survey.ts";
+import type { Scope } from "./loader/scope.ts";
 import { callerIn } from "./runtime/caller.ts";
+
+type Cache = Record<string, unknown>;
+const loadedByBun = (p: string) => (require.cache as Cache)[p] !== undefined;
 
 export class ModuleIndex {
   /** The source each module was last loaded with: for scanning, and for telling no-op saves apart. */
@@ -24,6 +31,15 @@ export class ModuleIndex {
   private fresh = new Map<string, string>();
   /** Stacks taken as modules loaded, not read yet: who imported them, if a module did. */
   private probes: Array<{ path: string; stack: Error; loading: boolean }> = [];
+  /** Changed files of the reload under way, with the text they were checked with: recorded and scanned once they ran again. */
+  private afterLoad = new Map<string, string | undefined>();
+  /** The text each changed file was checked with, until its reload. */
+  private incoming = new Map<string, string>();
+  /** Modules evicted by the reload under way. */
+  private gone = new Set<string>();
+  /** The entry has loaded: Bun's registry holds the app. */
+  private started = false;
+  private adopted = false;
 
   constructor(
     readonly graph: ModuleGraph,
@@ -41,10 +57,98 @@ export class ModuleIndex {
    */
   loaded(path: string, source: string, stack: Error, loading: boolean): void {
     this.sources.set(path, source);
+    // What the plugin saw is what runs (a rollback's pinned source too): nothing to record later.
+    this.afterLoad.delete(path);
     this.reads.delete(path);
     this.unscanned.add(path);
     this.graph.add(path);
     this.probes.push({ path, stack, loading });
+  }
+
+  /**
+   * Reads every code file of `scope` before the entry loads: the sources of the modules
+   * Bun will load without the plugin. Returns the files that need the plugin, or
+   * undefined when every module must go through it (a computed import() somewhere).
+   */
+  survey(scope: Scope): string[] | undefined {
+    const found = survey(scope);
+    for (const [p, text] of found.sources) this.sources.set(p, text);
+    return found.computed ? undefined : found.rewrite;
+  }
+
+  /** Is `path` part of the running app: in the graph, or loaded by Bun? */
+  known(path: string): boolean {
+    return this.graph.has(path) || loadedByBun(path);
+  }
+
+  /** `file` was checked with `text`: what it runs when it next loads. */
+  willRun(file: string, text: string): void {
+    this.incoming.set(file, text);
+  }
+
+  /**
+   * These files are about to reload: a loaded module the graph missed joins it, and each
+   * is recorded and scanned again once it ran. Before that, the edges it drops would be
+   * gone before the reload could see which modules lost their last importer, and a
+   * rollback would bring back the new text.
+   */
+  willReload(files: Iterable<string>): void {
+    for (const f of files) {
+      if (!this.isCode(f)) continue;
+      if (!this.graph.has(f) && loadedByBun(f)) this.graph.add(f);
+      this.afterLoad.set(f, this.incoming.get(f));
+      this.incoming.delete(f);
+    }
+  }
+
+  /** The reload under way evicted `path`: what it reads is what its next run reads. */
+  evicted(path: string): void {
+    this.gone.add(path);
+    this.reads.delete(path);
+  }
+
+  /**
+   * A load of the reload under way finished: changed files it ran (evicted, then back in
+   * Bun's registry) are recorded and scanned.
+   */
+  ran(): void {
+    for (const [f, text] of this.afterLoad) {
+      if (!(this.gone.has(f) && loadedByBun(f))) continue;
+      if (text !== undefined) this.sources.set(f, text);
+      this.unscanned.add(f);
+      this.afterLoad.delete(f);
+    }
+  }
+
+  /**
+   * The reload ended. When it succeeded, changed files that did not run themselves (data
+   * files, modules only import() reaches) are recorded too; after a rollback the sources
+   * are those the rollback ran.
+   */
+  reloadEnded(ok: boolean): void {
+    for (const [f, text] of this.afterLoad) {
+      if (ok && text !== undefined) this.sources.set(f, text);
+      this.unscanned.add(f);
+    }
+    this.afterLoad.clear();
+    this.incoming.clear();
+    this.gone.clear();
+  }
+
+  /**
+   * Once, after the entry loaded: every project module in Bun's registry joins the graph
+   * (later ones are found by scans and the plugin), and the surveyed sources of files the
+   * app never loaded are dropped.
+   */
+  private adopt(): void {
+    if (this.adopted || !this.started) return;
+    this.adopted = true;
+    for (const p of this.sources.keys()) if (!loadedByBun(p) && !this.graph.has(p)) this.sources.delete(p);
+    for (const p of Object.keys(require.cache)) {
+      if (!this.isCode(p) || !this.inScope(p)) continue;
+      this.graph.add(p);
+      this.unscanned.add(p);
+    }
   }
 
   /** Turns the stacks taken while modules loaded into computed-import edges. */
@@ -92,6 +196,7 @@ export class ModuleIndex {
 
   /** Scans modules loaded since last time; cheap when nothing is pending. */
   index(): void {
+    this.adopt();
     this.readProbes();
     for (const p of this.unscanned) this.scan(p);
     this.unscanned.clear();
@@ -102,7 +207,9 @@ export class ModuleIndex {
    * so modules are scanned in small slices after the app is up.
    */
   indexInBackground(): void {
+    this.started = true;
     const step = () => {
+      this.adopt();
       if (this.probes.length) {
         this.readProbes(100);
         return void own.setTimeout(step, 1);
@@ -118,8 +225,16 @@ export class ModuleIndex {
   }
 
   private scan(p: string): void {
-    const source = this.sources.get(p);
-    if (source === undefined) return;
+    let source = this.sources.get(p);
+    if (source === undefined) {
+      // Loaded natively after the survey (a new file): what is on disk is what it ran.
+      if (!this.isCode(p) || !loadedByBun(p)) return;
+      try {
+        this.sources.set(p, (source = readFileSync(p, "utf8")));
+      } catch {
+        return; // Gone since: the reload that needs it will say so.
+      }
+    }
     let deps: Array<[string, EdgeKind]>;
     try {
       deps = scanModule(p, source).deps.filter(([d]) => this.inScope(d));

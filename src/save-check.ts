@@ -18,6 +18,10 @@ export interface SaveCheckHost {
   graph: ModuleGraph;
   /** The source each module was last loaded with. */
   sources: Map<string, string>;
+  /** Is `file` part of the running app (in the graph, or loaded)? */
+  known(file: string): boolean;
+  /** `file` passed the check with `text`, which it runs when it next loads. */
+  willRun(file: string, text: string): void;
   entry: string;
   /** The entry has loaded at least once. */
   loaded(): boolean;
@@ -74,7 +78,7 @@ export class SaveCheck {
     if (unlocks && !this.host.loaded()) out.add(this.host.entry);
     // Every file of the graph the batch touched is relevant before any is checked, so a
     // failure in one keeps the others for the retry instead of losing them.
-    for (const f of batch) if (graph.has(f) || sources.has(f)) relevant.add(f);
+    for (const f of batch) if (this.host.known(f)) relevant.add(f);
     let failure: Error | undefined;
     const refuse = (f: string, err: Error) => {
       failure ??= err;
@@ -83,7 +87,11 @@ export class SaveCheck {
     /** New code of the modules that will run, for checking named imports across them. */
     const changedCode = new Map<string, ChangedModule>();
     for (const f of batch) {
-      if (!relevant.has(f)) continue;
+      if (!relevant.has(f)) {
+        // A new module: a later save may import it, and it must load right (import.meta.hot).
+        if (isCode(f)) this.noticeNew(f);
+        continue;
+      }
       if (!isCode(f)) {
         const bad = badDataFile(f, readOrEmpty(f));
         if (bad) refuse(f, bad);
@@ -140,6 +148,7 @@ export class SaveCheck {
         continue;
       }
       changedCode.set(f, { text, code });
+      this.host.willRun(f, text);
       out.add(f);
     }
     if (!failure && changedCode.size) {
@@ -148,6 +157,17 @@ export class SaveCheck {
     }
     if (!failure) for (const f of changedCode.keys()) this.refused.delete(f);
     return failure ?? out;
+  }
+
+  /** A file the app has not loaded, seen so that it loads right once a save imports it. */
+  private noticeNew(f: string): void {
+    let text: string;
+    try {
+      text = readFileSync(f, "utf8");
+    } catch {
+      return; // Deleted again (an editor's temp file): nothing will load it.
+    }
+    this.host.willRun(f, text);
   }
 
   /** A reload of `files` failed with `error`: retry them when a save could fix it. */

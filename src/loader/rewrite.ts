@@ -13,6 +13,13 @@ const FS_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*)(["'])(?:node:)?fs(\/promises)?\2
 const FS = JSON.stringify(resolve(import.meta.dir, "..", "runtime", "fs.ts"));
 const FS_PROMISES = JSON.stringify(resolve(import.meta.dir, "..", "runtime", "fs-promises.ts"));
 
+const FS_IMPORT_ONCE = new RegExp(FS_IMPORT.source);
+
+/** Does Bun need the rewritten source of this module (it uses `import.meta.hot` or imports `node:fs` by name)? */
+export function needsRewrite(source: string): boolean {
+  return source.includes("import.meta.hot") || (source.includes("fs") && FS_IMPORT_ONCE.test(source));
+}
+
 /** The source Bun runs for a project module. */
 export function rewriteHot(source: string): string {
   let body = source;
