@@ -4,6 +4,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { startApp, type TestApp } from "hmr-run/testing";
 import { Fixture } from "./support/fixture.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 const fixtures: Fixture[] = [];
 let app: TestApp | undefined;
@@ -138,5 +140,40 @@ describe("many modules to run", () => {
     expect(await text()).toBe(Array.from({ length: 16 }, (_, i) => `s1:m${i}`).join(","));
     expect((await a.edit("shared.ts", `"s3"`, `"s4"`)).kind).toBe("ok");
     expect(await text()).toContain("s4:m7");
+  });
+});
+
+describe("modules Bun loads without the plugin", () => {
+  test("a module that starts using import.meta.hot, and a new one that uses it, get their hot context", async () => {
+    const a = await start({
+      "leaf.ts": `export const L = "l1";\n`,
+      "main.ts": `import { L } from "./leaf.ts";\n(globalThis as any).mainRuns = ((globalThis as any).mainRuns ?? 0) + 1;\nexport default { fetch: () => new Response(L) };\n`,
+    });
+    expect(await text()).toBe("l1");
+    // Self-accepting from now on: main.ts does not run again for it.
+    const r = await a.write("leaf.ts", `export const L = "l2";\nimport.meta.hot?.accept();\n`);
+    expect(r.kind).toBe("ok");
+    expect(r.executed).toEqual(["leaf.ts", "main.ts"]);
+    const runs = (globalThis as any).mainRuns;
+    expect((await a.write("leaf.ts", `export const L = "l3";\nimport.meta.hot?.accept();\n`)).executed).toEqual(["leaf.ts"]);
+    expect((globalThis as any).mainRuns).toBe(runs);
+    // A file created while the app runs, imported by the next save.
+    // Not imported yet: its save reloads nothing (and says nothing), but it is seen.
+    writeFileSync(join(a.root, "fresh.ts"), `export const hot = import.meta.hot ? "hot" : "plain";\n`);
+    await a.app.changed([join(a.root, "fresh.ts")]);
+    await a.write("main.ts", `import { hot } from "./fresh.ts";\nexport default { fetch: () => new Response(hot) };\n`);
+    expect(await text()).toBe("hot");
+  });
+
+  test("a save that changes only a comment right after start runs nothing; a revert after a rollback neither", async () => {
+    const a = await start({
+      "dep.ts": `export const D = "d1";\n`,
+      "main.ts": `import { D } from "./dep.ts";\nexport default { fetch: () => new Response(D) };\n`,
+    });
+    expect((await a.write("dep.ts", `// a note\nexport const D = "d1";\n`)).kind).toBe("skipped");
+    const bad = await a.write("dep.ts", `throw new Error("nope");\nexport const D = "d2";\n`);
+    expect(bad.kind).toBe("rolled-back");
+    expect(await text()).toBe("d1");
+    expect((await a.write("dep.ts", `// a note\nexport const D = "d1";\n`)).kind).toBe("skipped");
   });
 });
