@@ -78,7 +78,7 @@ export class ModuleIndex {
 
   /** Is `path` part of the running app: in the graph, or loaded by Bun? */
   known(path: string): boolean {
-    return this.graph.has(path) || loadedByBun(path);
+    return this.graph.has(path) || (loadedByBun(path) && this.inScope(path));
   }
 
   /** `file` was checked with `text`: what it runs when it next loads. */
@@ -95,7 +95,7 @@ export class ModuleIndex {
   willReload(files: Iterable<string>): void {
     for (const f of files) {
       if (!this.isCode(f)) continue;
-      if (!this.graph.has(f) && loadedByBun(f)) this.graph.add(f);
+      if (!this.graph.has(f) && loadedByBun(f) && this.inScope(f)) this.graph.add(f);
       this.afterLoad.set(f, this.incoming.get(f));
       this.incoming.delete(f);
     }

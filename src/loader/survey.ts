@@ -10,8 +10,8 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { NEVER_WATCHED, isUnder } from "../paths.ts";
-import { isFile, type Scope } from "./scope.ts";
+import { NEVER_WATCHED } from "../paths.ts";
+import { excluded, inScope, isFile, watchRoots, type Scope } from "./scope.ts";
 import { needsRewrite } from "./rewrite.ts";
 
 const CODE = /\.m?[jt]sx?$/;
@@ -51,10 +51,9 @@ export function survey(scope: Scope): Survey {
     if (maybe && needsRewrite(text)) rewrite.push(file);
     if (!computed && bytes.indexOf("import") >= 0 && COMPUTED_IMPORT.test(text)) computed = file;
   };
-  const excluded = (p: string) => scope.exclude.some((ex) => isUnder(p, ex));
-  for (const root of scope.include) {
+  for (const root of watchRoots(scope)) {
     if (isFile(root)) {
-      if (CODE.test(root)) visit(root);
+      if (CODE.test(root) && inScope(root, scope)) visit(root);
       continue;
     }
     const stack = [root];
@@ -69,8 +68,8 @@ export function survey(scope: Scope): Survey {
       for (const e of entries) {
         const p = join(dir, e.name);
         if (e.isDirectory()) {
-          if (!NEVER_WATCHED.includes(e.name) && !excluded(p)) stack.push(p);
-        } else if (e.isFile() && CODE.test(e.name) && !excluded(p)) visit(p);
+          if (!NEVER_WATCHED.includes(e.name) && !excluded(p, scope)) stack.push(p);
+        } else if (e.isFile() && CODE.test(e.name) && inScope(p, scope)) visit(p);
       }
     }
   }
