@@ -30,6 +30,7 @@ import { servesExport } from "./server/shape.ts";
 import { EntryServer } from "./server/entry.ts";
 import { logError, logResult } from "./log.ts";
 import { beforeRunning } from "./errors.ts";
+import { StaleInstanceError } from "./reload/batch.ts";
 import { parentDir, shown } from "./paths.ts";
 
 const rel = (p: string) => shown(p);
@@ -267,6 +268,10 @@ export class App {
         const reran = new Set(ran.map((p) => relative(process.cwd(), p)));
         this.host.endReload((key) => reran.has(key));
       }
+    }
+    if ((res.kind === "failed" || res.kind === "rolled-back") && res.error instanceof StaleInstanceError && this.o.restart) {
+      // No import in this process runs that module's new code again: a fresh process does.
+      return this.o.restart(`${res.files.map(rel).join(", ")} changed; ${rel(res.error.path)} did not run again in this process`);
     }
     if (res.kind === "failed" || res.kind === "rolled-back") {
       if (!this.loaded && res.phase === "run" && !beforeRunning(res.error)) this.failedAfterRunning = true;

@@ -114,7 +114,7 @@ export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (
       const full = res.full ? ` (full reload: ${res.full})` : "";
       const event = {
         type: "reload", ok: true, outcome: res.kind, files: res.files, executed: res.executed, evicted: res.evicted,
-        stoppedAt: res.stoppedAt, full: res.full, ms: round(res.ms),
+        stoppedAt: res.stoppedAt, full: res.full, ranAlone: res.ranAlone, ms: round(res.ms),
       };
       if (n === 0 && res.evicted.length) {
         // Only import() reaches these modules: nothing runs now, the next import() loads them fresh.
@@ -122,7 +122,8 @@ export function logResult(log: ConsolaInstance, res: ReloadResult, isUserFile: (
         return;
       }
       const stop = res.stoppedAt.length ? `, stopped at ${res.stoppedAt.map(rel).join(", ")} (exports unchanged)` : "";
-      log.success({ message: `${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}${full}`, event });
+      const alone = res.ranAlone?.length ? `; ${res.ranAlone.length} the one import did not reach ran on their own after it (${res.ranAlone.map(rel).join(", ")})` : "";
+      log.success({ message: `${files} → ${n} module${n === 1 ? "" : "s"} re-ran in ${res.ms.toFixed(1)} ms${stop}${full}${alone}`, event });
       for (const p of res.executed) {
         const why = res.because.get(p);
         const because = why && why !== p ? why : undefined;

@@ -122,8 +122,8 @@ export async function reloadBoxed(world: ReloadWorld, req: ReloadRequest): Promi
     await runHooks(world, "afterReload");
     hot.emit("hmr:afterUpdate", { files, executed: pass.executed }, world.warn);
   }
-  const { executed, evicted, stoppedAt, because } = pass;
-  return box({ kind: "ok", files, executed, evicted, stoppedAt, because, full, ms: ms() });
+  const { executed, evicted, stoppedAt, because, ranAlone } = pass;
+  return box({ kind: "ok", files, executed, evicted, stoppedAt, because, full, ranAlone, ms: ms() });
 }
 
 interface Pass {
@@ -133,6 +133,7 @@ interface Pass {
   because: Map<string, string>;
   accepted: Array<() => void>;
   lostImporters: Set<string>;
+  ranAlone?: string[];
   failure?: { phase: ReloadPhase; error: unknown };
 }
 

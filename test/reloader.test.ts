@@ -218,3 +218,53 @@ describe("reload() of many modules", () => {
     expect(w.serving).toBe(Array.from({ length: 14 }, () => "x1:a1").join(","));
   });
 });
+
+describe("reload() of many modules that import the entry back", () => {
+  // As in Elysia apps whose routes import the app's logger from the entry: one cycle
+  // holds main.ts and the 14 modules above the edit.
+  const cyclic = () => {
+    const mods: Record<string, FakeModule> = { "a.ts": { source: "a1" } };
+    const names = Array.from({ length: 14 }, (_, i) => `m${i}.ts`);
+    for (const m of names) mods[m] = { source: "x1", deps: ["a.ts", "main.ts"], body: (s, api) => ({ v: `${s}:${api.get("a.ts").v}` }) };
+    mods["main.ts"] = { source: "m1", deps: names, body: (_s, api) => ({ v: names.map((n) => api.get(n).v).join(",") }) };
+    return mods;
+  };
+
+  test("the one import enters the cycle at the entry: it runs again and serves the new code", async () => {
+    const w = await started(cyclic());
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind).toBe("ok");
+    expect(w.ran.at(-1)).toBe("main.ts@m1");
+    expect(new Set(w.ran).size).toBe(16);
+    expect(r.kind === "ok" && r.ranAlone).toBeUndefined();
+    expect(w.serving).toBe(Array.from({ length: 14 }, () => "x1:a2").join(","));
+  });
+
+  test("a module the one import did not run runs on its own, and the result says so", async () => {
+    const w = await started(cyclic());
+    // The graph still has main.ts importing m13.ts; the code main.ts runs no longer does.
+    w.modules["main.ts"] = { ...w.modules["main.ts"]!, deps: w.modules["main.ts"]!.deps!.slice(0, 13), body: () => ({ v: "m2" }) };
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind).toBe("ok");
+    expect(r.kind === "ok" && r.ranAlone).toEqual(["m13.ts"]);
+    expect(w.ran).toContain("m13.ts@x1");
+  });
+
+  test("a module whose import gives back its instance from before the reload is not reported as run", async () => {
+    const w = await started(cyclic());
+    const stale = w.world.modules.namespaceOf("m13.ts")!;
+    const { load, namespaceOf, evict } = w.world.modules;
+    // What Bun does with a module its registry kept out of require.cache's reach: evicted,
+    // it is never in the cache again, and importing it gives back the old instance.
+    let evicted = false;
+    w.world.modules.evict = (p) => ((evicted ||= p === "m13.ts"), evict(p));
+    w.world.modules.load = (p) => (p === "m13.ts" ? Promise.resolve(stale) : load(p));
+    w.world.modules.namespaceOf = (p) => (p === "m13.ts" && evicted ? undefined : namespaceOf(p));
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind).not.toBe("ok");
+    expect(r.kind !== "ok" && r.kind !== "skipped" && String(r.error)).toContain("m13.ts did not run again");
+  });
+});

@@ -177,3 +177,34 @@ describe("modules Bun loads without the plugin", () => {
     expect((await a.write("dep.ts", `// a note\nexport const D = "d1";\n`)).kind).toBe("skipped");
   });
 });
+
+describe("many modules that import the entry back", () => {
+  // The shape of an Elysia app whose routes import the entry's logger: main.ts calls
+  // Bun.serve and imports 13 routes, each of which imports lib.ts and main.ts.
+  const cyclic = () => {
+    const names = Array.from({ length: 13 }, (_, i) => `r${i}`);
+    const files: Record<string, string> = { "lib.ts": `export const V = "v1";\n` };
+    for (const r of names) {
+      files[`${r}.ts`] = `import { V } from "./lib.ts";\nimport { tag } from "./main.ts";\nexport const ${r} = () => tag(V + ":${r}");\n`;
+    }
+    files["main.ts"] =
+      names.map((r) => `import { ${r} } from "./${r}.ts";\n`).join("") +
+      `export const tag = (s: string) => s;\n(globalThis as any).listened = ((globalThis as any).listened ?? 0) + 1;\n` +
+      `Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response([${names.join(", ")}].map((f) => f()).join(",")) });\n`;
+    return files;
+  };
+  const all = (v: string) => Array.from({ length: 13 }, (_, i) => `${v}:r${i}`).join(",");
+
+  test("after a throw and its fix, the entry runs again and serves the new code", async () => {
+    const a = await start(cyclic());
+    expect(await text()).toBe(all("v1"));
+    await a.write("lib.ts", `export const V = "v2";\nthrow new Error("broken lib");\n`);
+    expect(await text()).toBe(all("v1"));
+    const listened = (globalThis as any).listened;
+    const fixed = await a.write("lib.ts", `export const V = "v3";\n`);
+    expect(fixed.kind).toBe("ok");
+    expect(fixed.kind === "ok" && fixed.executed).toContain("main.ts");
+    expect((globalThis as any).listened).toBe(listened + 1);
+    expect(await text()).toBe(all("v3"));
+  });
+});

@@ -11,6 +11,7 @@ import type { ReloadWorld } from "../reloader.ts";
 import { lazy } from "../reloader.ts";
 import type { Transaction } from "./transaction.ts";
 import { retire } from "./hooks.ts";
+import { shown } from "../paths.ts";
 
 /** From this many modules left to run, they run in one import. */
 export const BATCH_FROM = 12;
@@ -67,6 +68,65 @@ export interface BatchOut {
   evicted: string[];
   because: Map<string, string>;
   lostImporters: Set<string>;
+  /** Modules the batch import did not run, imported one component at a time after it. */
+  ranAlone?: string[];
+}
+
+/**
+ * Thrown when a module of the batch, imported on its own, still gives back the instance
+ * it had before the reload: Bun's registry kept it out of `require.cache`'s reach, so no
+ * import in this process runs the new code.
+ */
+export class StaleInstanceError extends Error {
+  constructor(readonly path: string) {
+    super(`${shown(path)} did not run again: Bun's module registry still holds its previous instance`);
+    this.name = "StaleInstanceError";
+  }
+}
+
+/**
+ * The modules of `runs` no other module of it imports, one per component: of a cycle
+ * (routes importing the entry back), the member Bun reached first from outside, which
+ * replays the cycle in its first order. Sorted in the order Bun first ran them.
+ */
+export function topsOf(world: Pick<ReloadWorld, "graph">, runs: Set<string>, order: Map<string, number>): string[] {
+  const { graph } = world;
+  const rank = (p: string) => order.get(p) ?? Infinity;
+  const tops: string[] = [];
+  for (const scc of graph.components(runs)) {
+    const members = new Set(scc);
+    const imported = scc.some((p) => graph.importers(p, "static").some((imp) => runs.has(imp) && !members.has(imp)));
+    if (!imported) tops.push(scc.reduce((a, b) => (rank(b) > rank(a) ? b : a)));
+  }
+  return tops.sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * Imports, one component at a time as the precise walk does, the modules of `runnable`
+ * that the batch import did not run (an edge the graph has and the new code dropped, a
+ * top it missed): the log must not count a module as re-run when it was not. Returns
+ * the ones it had to import.
+ */
+async function runMissed(world: ReloadWorld, runnable: string[], before: Map<string, unknown>, order: Map<string, number>): Promise<string[]> {
+  const { graph, modules } = world;
+  const ranNow = (p: string) => {
+    const ns = modules.namespaceOf(p);
+    return ns !== undefined && ns !== before.get(p);
+  };
+  const missed = runnable.filter((p) => !ranNow(p));
+  if (!missed.length) return missed;
+  const rank = (p: string) => order.get(p) ?? Infinity;
+  for (const scc of graph.components(new Set(missed))) {
+    const members = [...scc].sort((a, b) => rank(a) - rank(b));
+    const last = members[members.length - 1]!;
+    if (members.length > 1 && !ranNow(last)) await world.loading(() => modules.load(last), last);
+    for (const p of members) {
+      if (ranNow(p)) continue;
+      const ns = await world.loading(() => modules.load(p), p);
+      if (before.get(p) !== undefined && ns === before.get(p)) throw new StaleInstanceError(p);
+    }
+  }
+  return missed;
 }
 
 /**
@@ -85,6 +145,8 @@ export async function runBatch(
 ): Promise<void> {
   const { graph, modules } = world;
   const inBatch = new Set(batch);
+  // The instances before the reload: a module whose namespace is still one of them did not run.
+  const before = new Map(batch.map((p) => [p, modules.namespaceOf(p)] as const));
   phase("dispose");
   for (const p of batch) {
     out.because.set(p, changed.has(p) ? p : (graph.deps(p, "static").find((d) => exportsChanged.has(d) || inBatch.has(d)) ?? p));
@@ -96,17 +158,16 @@ export async function runBatch(
     out.evicted.push(p);
   }
   const runnable = batch.filter((p) => world.isCode(p) && !lazy(world, p));
-  const runs = new Set(runnable);
   const order = graph.evaluationOrder([world.entry]);
-  const tops = runnable
-    .filter((p) => !graph.importers(p, "static").some((imp) => runs.has(imp)))
-    .sort((a, b) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
+  const tops = topsOf(world, new Set(runnable), order);
   // Counted as run before they run: a module that throws is one of them, not a stale one.
   out.executed.push(...runnable);
   for (const p of batch) exportsChanged.add(p);
   phase("run");
   try {
     for (const top of tops) await world.loading(() => modules.load(top), top);
+    const alone = await runMissed(world, runnable, before, order);
+    if (alone.length) out.ranAlone = alone;
   } catch (error) {
     await flush(world, runnable);
     throw error;

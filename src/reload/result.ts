@@ -24,6 +24,8 @@ export interface ReloadOk extends Base {
   stoppedAt: string[];
   /** Why each executed module ran: the module it was re-run for. */
   because: Map<string, string>;
+  /** Modules of a batch that its one import did not run, imported one by one after it. */
+  ranAlone?: string[];
 }
 
 /** A module threw while running (or the entry could not be served): the last good code runs again and serves. */
