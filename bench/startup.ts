@@ -31,6 +31,7 @@ function fail(msg: string): never {
 interface Sample {
   ms: number;
   rssMb: number;
+  anonMb: number;
   processes: number;
 }
 
@@ -48,9 +49,9 @@ for (const modules of sizes) {
         try {
           const ms = await run.ready();
           await Bun.sleep(settleMs);
-          const { rssMb, processes } = await run.memory();
-          if (i > 0) samples.get(kind)!.push({ ms, rssMb, processes });
-          process.stderr.write(`  ${i === 0 ? "warm-up" : `round ${i}`} ${kind}: ${fmt(ms)} ms, ${fmt(rssMb)} MB in ${processes} process(es)\n`);
+          const { rssMb, anonMb, processes } = await run.memory();
+          if (i > 0) samples.get(kind)!.push({ ms, rssMb, anonMb, processes });
+          process.stderr.write(`  ${i === 0 ? "warm-up" : `round ${i}`} ${kind}: ${fmt(ms)} ms, ${fmt(rssMb)} MB (${fmt(anonMb)} MB anonymous) in ${processes} process(es)\n`);
         } finally {
           await run.stop();
         }
@@ -71,6 +72,7 @@ const checks: string[] = [];
 for (const [modules, samples] of results) {
   const ms = (k: RunnerKind) => median(samples.get(k)!.map((s) => s.ms));
   const rss = (k: RunnerKind) => median(samples.get(k)!.map((s) => s.rssMb));
+  const anon = (k: RunnerKind) => median(samples.get(k)!.map((s) => s.anonMb));
   for (const k of kinds) {
     const s = samples.get(k)!;
     const t = s.map((x) => x.ms);
@@ -83,6 +85,7 @@ for (const [modules, samples] of results) {
       samples.has("bun") ? ratio(ms(k), ms("bun")) : "n/a",
       `${fmt(rss(k))} (${Math.max(...s.map((x) => x.processes))})`,
       samples.has("bun") ? ratio(rss(k), rss("bun")) : "n/a",
+      fmt(anon(k)),
     ]);
   }
   if (samples.has("hmr-run") && samples.has("bun")) {
@@ -90,7 +93,7 @@ for (const [modules, samples] of results) {
   }
 }
 console.log(
-  table(["modules", "runner", "p50 ms", "min ms", "p90 ms", "time vs plain bun", "RSS MB (processes)", "RSS vs plain bun"], rows),
+  table(["modules", "runner", "p50 ms", "min ms", "p90 ms", "time vs plain bun", "RSS MB (processes)", "RSS vs plain bun", "of which anonymous MB"], rows),
 );
 if (checks.length) console.log(`\n${checks.map((c) => `- ${c}`).join("\n")}`);
 console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -88,11 +88,12 @@ export class Runner {
    * Collects garbage in the app (Bun.gc(true)), then reads the resident set size in MB of
    * the process and every process below it (a supervisor and its app count together).
    */
-  async memory(): Promise<{ rssMb: number; heapMb: number; processes: number }> {
+  async memory(): Promise<{ rssMb: number; anonMb: number; heapMb: number; processes: number }> {
     const res = await fetch(this.url + "/__gc");
     const usage = (await res.json()) as { heapUsed: number };
     const tree = processTree(this.proc.pid);
-    return { rssMb: tree.reduce((kb, pid) => kb + rssOf(pid), 0) / 1024, heapMb: usage.heapUsed / 2 ** 20, processes: tree.length };
+    const sum = (field: string) => tree.reduce((kb, pid) => kb + statusKb(pid, field), 0) / 1024;
+    return { rssMb: sum("VmRSS"), anonMb: sum("RssAnon"), heapMb: usage.heapUsed / 2 ** 20, processes: tree.length };
   }
 
   get alive(): boolean {
@@ -115,15 +116,19 @@ export class Runner {
   }
 }
 
-/** VmRSS of a process in kB, from /proc; 0 if it has just exited. */
-function rssOf(pid: number): number {
+/**
+ * A memory field of /proc/<pid>/status in kB (VmRSS: resident; RssAnon: its anonymous
+ * part, without the pages of Bun's executable that every Bun process maps); 0 if the
+ * process has just exited.
+ */
+function statusKb(pid: number, field: string): number {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, "utf8");
   } catch {
     return 0; // Gone between listing and reading: it holds no memory any more.
   }
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
   return m ? Number(m[1]) : 0;
 }
 
