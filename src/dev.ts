@@ -5,7 +5,7 @@
  * way: supervisor → app (reloader → graph/loader → host).
  */
 import { App, EntryError } from "./app.ts";
-import { relative } from "node:path";
+import { dirname, relative } from "node:path";
 import { EnvFiles, envFilesOf } from "./env/files.ts";
 import { createLogger, muteErrors } from "./log.ts";
 import { makeScope } from "./loader/scope.ts";
@@ -100,6 +100,7 @@ export async function runApp(o: RunOptions): Promise<void> {
     onConnect: () => void (readySent && log.info("serving an MCP server on stdio")),
     session: o.mcpSession as Message[] | undefined,
     onSession: (messages) => send({ t: "mcpSession", messages }),
+    projectDirs: [process.cwd(), dirname(o.entry)],
   });
   // An McpServer shared across reloads: registrations belong to the module that made them.
   (globalThis as Record<symbol, unknown>)[SERVER_HOOK] = (cls: Parameters<typeof hookMcpServer>[0]) =>
