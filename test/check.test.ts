@@ -1,27 +1,13 @@
 // The check before anything is disposed: what it refuses never runs a dispose hook, and
 // a file it refused never blocks saves of other files. In-process through hmr-run/testing.
-import { afterEach, describe, expect, test } from "bun:test";
-import { startApp, type TestApp } from "hmr-run/testing";
-import { Fixture } from "./support/fixture.ts";
+import { describe, expect, test } from "bun:test";
+import type { TestApp } from "hmr-run/testing";
+import { inProcessApps } from "./support/in-process.ts";
 import { namedImports, exportNames } from "../src/check/imports.ts";
 import { badDataFile } from "../src/check/data.ts";
 import { beforeRunning, locate, messageOf, report } from "../src/errors.ts";
 
-const fixtures: Fixture[] = [];
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const f of fixtures.splice(0)) f.cleanup();
-});
-
-async function start(files: Record<string, string>) {
-  const fx = new Fixture(files, { nodeModules: false });
-  fixtures.push(fx);
-  app = await startApp(fx.path("main.ts"), { logLevel: "silent" });
-  return app;
-}
-const text = async (path = "/") => (await app!.fetch(path)).text();
+const { start, text } = inProcessApps();
 const disposals = (a: TestApp) => ((globalThis as any)[a.root + "disposed"] ?? []) as string[];
 /** Source that records its module's dispose hook runs. */
 const disposed = (name: string) => `import.meta.hot?.dispose(() => { ((globalThis as any)[import.meta.dir + "disposed"] ??= []).push("${name}"); });\n`;

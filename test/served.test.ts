@@ -1,26 +1,11 @@
 // `[success]` means the new code is served: modules loaded by computed import() reload
 // through their importer, a module nobody is known to import reloads everything, a stale
 // registry is retried as a full reload, and an app's writes to its own inputs do not loop.
-import { afterEach, describe, expect, test } from "bun:test";
-import { startApp, type TestApp } from "hmr-run/testing";
-import { Fixture } from "./support/fixture.ts";
+import { describe, expect, test } from "bun:test";
+import { inProcessApps } from "./support/in-process.ts";
 import { scenarios } from "./support/scenario.ts";
 
-const fixtures: Fixture[] = [];
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const f of fixtures.splice(0)) f.cleanup();
-});
-
-async function start(files: Record<string, string>) {
-  const fx = new Fixture(files, { nodeModules: false });
-  fixtures.push(fx);
-  app = await startApp(fx.path("main.ts"), { logLevel: "silent" });
-  return app;
-}
-const text = async (path = "/") => (await app!.fetch(path)).text();
+const { start, text } = inProcessApps();
 
 describe("computed import()", () => {
   test("a route imported in a request by a computed path: an edit is served by the next request", async () => {

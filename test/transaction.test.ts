@@ -1,27 +1,12 @@
 // A reload is a transaction: a module that throws while running brings back the last
 // good code of everything the reload disposed, and cycles re-run in the order Bun ran them.
 // In-process through hmr-run/testing: the CLI adds nothing to these.
-import { afterEach, describe, expect, test } from "bun:test";
-import { startApp, type TestApp } from "hmr-run/testing";
-import { Fixture } from "./support/fixture.ts";
+import { describe, expect, test } from "bun:test";
+import { inProcessApps } from "./support/in-process.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const fixtures: Fixture[] = [];
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const f of fixtures.splice(0)) f.cleanup();
-});
-
-async function start(files: Record<string, string>) {
-  const fx = new Fixture(files, { nodeModules: false });
-  fixtures.push(fx);
-  app = await startApp(fx.path("main.ts"), { logLevel: "silent" });
-  return app;
-}
-const text = async (path = "/") => (await app!.fetch(path)).text();
+const { start, text } = inProcessApps();
 
 describe("rollback", () => {
   test("a module that closes its database on dispose, then throws, serves its old code again and it works", async () => {
