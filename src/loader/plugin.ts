@@ -37,11 +37,19 @@ export function installLoader(scope: Scope, onLoad: OnModuleLoad, only?: string[
     return { has: () => true, cover: () => {} };
   }
   const covered = new Set<string>();
+  let plugins = 0;
+  let all = false;
   const loader: Loader = {
-    has: (f) => covered.has(f),
+    has: (f) => all || covered.has(f),
     cover(files) {
-      const fresh = files.filter((f) => !covered.has(f));
+      const fresh = files.filter((f) => !loader.has(f));
       if (!fresh.length) return;
+      // Each plugin adds its cost to every module Bun loads, and a rollback pins its
+      // modules one by one: past a few, one plugin for every file costs less.
+      if (++plugins > MAX_PLUGINS) {
+        all = true;
+        return register(loaderFilter(scope), onLoad);
+      }
       for (const f of fresh) covered.add(f);
       // `args.path` carries any query string of the import.
       register(new RegExp(`^(?:${fresh.map((f) => pathPattern(f)).join("|")})(?:\\?.*)?$`), onLoad);
@@ -50,6 +58,9 @@ export function installLoader(scope: Scope, onLoad: OnModuleLoad, only?: string[
   loader.cover(only);
   return loader;
 }
+
+/** Plugins registered for single files before one covers every file. */
+const MAX_PLUGINS = 4;
 
 function register(filter: RegExp, onLoad: OnModuleLoad): void {
   Bun.plugin({
