@@ -43,3 +43,19 @@ describe("placement", () => {
     expect(p.bunServe({}, "other.ts")).toEqual({ port: 3030, hostname: "127.0.0.1" });
   });
 });
+
+test("an app process restarted in the same run stays quiet about what an earlier one said; a new ask is still said", () => {
+  const lines: string[] = [];
+  const first = new Placement(cli({ port: true }), () => {});
+  const told: string[] = [];
+  first.onSaid = (l) => told.push(l);
+  first.bunServe({ port: 3000 }, "entry");
+  expect(told).toEqual(["entry asks for port 3000"]);
+  // After a restart under --port 0 the port served is the one first got: the ask alone counts.
+  const next = new Placement(cli({ port: true }, { port: 41234 }), (l) => lines.push(l));
+  for (const asks of told) next.said.add(asks);
+  next.bunServe({ port: 3000 }, "entry");
+  expect(lines).toEqual([]);
+  next.bunServe({ port: 3001 }, "entry");
+  expect(lines).toEqual(["entry asks for port 3001; serving on 41234 as given on the command line"]);
+});

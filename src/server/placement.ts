@@ -14,7 +14,10 @@ export class Placement {
   private primaryKey: string | undefined;
   /** The address the primary server asked for: a server asking for it again (after a close) is the primary one too. */
   private primaryAsked: string | undefined;
-  private said = new Set<string>();
+  /** What was said already (`main.ts asks for port 3000`), by an earlier app process of this run too: once per run. */
+  readonly said = new Set<string>();
+  /** Hears each line the first time it is said (the app process tells the supervisor). */
+  onSaid: (line: string) => void = () => {};
 
   constructor(
     private defaults: ServeDefaults,
@@ -61,11 +64,14 @@ export class Placement {
   private override(options: Options, key: string): Options {
     const d = this.defaults;
     const out: Options = { ...options };
-    // Once per server and address: every reload of its module asks again.
+    // Once per server and address: every reload of its module, and a restart, asks again.
     const say = (what: string, theirs: unknown, ours: unknown) => {
-      const line = `${key} asks for ${what} ${theirs}; serving on ${ours} as given on the command line`;
-      if (!this.said.has(line)) this.info(line);
-      this.said.add(line);
+      // Keyed by the ask alone: after a restart under `--port 0` the port served is the one first got.
+      const asks = `${key} asks for ${what} ${theirs}`;
+      if (this.said.has(asks)) return;
+      this.said.add(asks);
+      this.info(`${asks}; serving on ${ours} as given on the command line`);
+      this.onSaid(asks);
     };
     if (d.explicit.unix || (out.unix === undefined && d.unix)) {
       if (out.unix !== undefined && out.unix !== d.unix) say("unix socket", out.unix, d.unix);
