@@ -17,12 +17,12 @@ import { hookMcpServer } from "./mcp/server-hook.ts";
 import type { Message } from "./mcp/stdio-hub.ts";
 import { enableMcpSessions } from "./server/mcp-sessions.ts";
 import type { RunOptions } from "./options.ts";
-import { OPTIONS_ENV, type FromApp, type ToApp } from "./supervisor/protocol.ts";
+import type { FromApp, ToApp } from "./supervisor/protocol.ts";
 
 const send = (m: FromApp) => process.send?.(m);
 
-/** Runs the app until the supervisor says stop; every outcome the supervisor needs goes back over IPC. */
-export async function runApp(o: RunOptions): Promise<void> {
+/** Runs the app until the supervisor says stop; every outcome the supervisor needs goes back over IPC. `said`: see "start" in protocol.ts. */
+export async function runApp(o: RunOptions, said: string[] = []): Promise<void> {
   const log = createLogger(o.logLevel, o.logFormat);
   // Ctrl+C in a terminal (and a closing terminal, or a service manager stopping the whole
   // group) reaches this process too: the supervisor decides, and sends "stop" so dispose
@@ -44,6 +44,8 @@ export async function runApp(o: RunOptions): Promise<void> {
     // After "idle": a process with no reload running is stopped gracefully, hooks included.
     restart: (why) => void app.idle().then(() => own.setImmediate(() => send({ t: "restart", why }))),
   });
+  for (const line of said) app.host.placement.said.add(line);
+  app.host.placement.onSaid = (line) => send({ t: "said", line });
   enableMcpSessions(app);
   if (o.mcp) {
     const { enableMcp } = await import("./server/mcp.ts");
@@ -146,16 +148,23 @@ function fatal(message: string): never {
 }
 
 if (import.meta.main) {
-  const payload = process.env[OPTIONS_ENV];
-  // The app sees the environment hmr-run was started with, not hmr-run's own plumbing.
-  delete process.env[OPTIONS_ENV];
-  if (!payload || !process.send) {
+  if (!process.send) {
     console.error("hmr-run: src/dev.ts is started by hmr-run itself; run `hmr-run <entry>` instead");
     process.exit(2);
   }
-  const { options, parent } = JSON.parse(payload) as { options: RunOptions; parent: number };
+  // The options come as the first message, never in the environment (see "start" in protocol.ts).
+  const { options, parent, said } = await new Promise<Extract<ToApp, { t: "start" }>>((resolve) => {
+    const first = (m: ToApp) => {
+      if (m.t !== "start") return;
+      process.off("message", first);
+      resolve(m);
+    };
+    process.on("message", first);
+    // hmr-run died before sending it: nothing to run for.
+    process.once("disconnect", () => process.exit(0));
+  });
   dieWithParent(parent);
   // The app sees the argv `bun entry ...args` would give it; apps read their own arguments from index 2.
   process.argv = [process.execPath, options.entry, ...(options.args ?? [])];
-  await runApp(options);
+  await runApp(options, said);
 }

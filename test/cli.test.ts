@@ -160,13 +160,22 @@ describe("where it serves", () => {
     expect(body).toBe("changed");
   });
 
-  test("--tls-cert and --tls-key serve https with that certificate", async () => {
-    const fx = fixture({ ...APP, "cert.pem": CERT, "key.pem": KEY });
+  test("--tls-cert and --tls-key serve https with that certificate; the key never sits in the app's environment", async () => {
+    // Past 128 KiB (a long chain, say), as Linux's limit for one environment string is.
+    const bigCert = CERT + "# text after the certificate is ignored\n".repeat(3500);
+    const fx = fixture({ "main.ts": `export default { fetch: () => new Response(String(process.pid)) };\n`, "cert.pem": bigCert, "key.pem": KEY });
     const run = start(fx, ["main.ts", "--tls-cert", "cert.pem", "--tls-key", "key.pem"]);
     await run.output(`serving https://127.0.0.1:${run.port}/`);
     // Trusting only this certificate proves it is the one served.
     const res = await fetch(`https://127.0.0.1:${run.port}/`, { tls: { ca: CERT } });
-    expect(await res.text()).toBe("ok");
+    const pid = Number(await res.text());
+    expect(pid).toBeGreaterThan(0);
+    // Anyone running as the same user reads /proc/<pid>/environ, even after the app deletes a variable.
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+    expect(environ).toContain("PATH=");
+    // Booleans: a failure must not print the whole environment.
+    expect(environ.includes(KEY.split("\n")[1]!)).toBe(false);
+    expect(environ.includes(fx.path("main.ts"))).toBe(false);
   });
 });
 

@@ -93,14 +93,17 @@ describe("restarts", () => {
   });
 });
 
-test("R + Enter restarts the app process; r + Enter reloads it in place", async () => {
-  const { run } = start(app(dep("a")), ["main.ts"], { HMR_RUN_KEYS: "1" });
+test("R + Enter restarts the app process; r + Enter reloads it in place; --port over the app's port is said once", async () => {
+  const files = app(dep("a"));
+  files["main.ts"] = files["main.ts"]!.replace("export default {", "export default { port: 1, ");
+  const { run } = start(files, ["main.ts"], { HMR_RUN_KEYS: "1" });
   const first = pidOf(await run.until(/^a /));
   run.proc.stdin.write("r\n");
   await run.output("reloading the whole app (r)");
   run.proc.stdin.write("R\n");
   await run.until((b) => pidOf(b) !== first);
   await run.output("restarted (R + Enter): serving again in");
+  expect(run.out.split("entry asks for port 1;").length - 1).toBe(1);
 });
 
 describe("stopping", () => {

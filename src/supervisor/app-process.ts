@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RunOptions } from "../options.ts";
-import { OPTIONS_ENV, type FromApp, type ToApp } from "./protocol.ts";
+import type { FromApp, ToApp } from "./protocol.ts";
 import { shellEnv } from "../env/shell.ts";
 
 const APP_MAIN = join(import.meta.dir, "..", "dev.ts");
@@ -34,8 +34,10 @@ export class AppProcess {
   private heartbeat: Timer | undefined;
   private seq = 0;
 
+  /** `said`: lines earlier app processes of this run printed once already (see "start" in protocol.ts). */
   constructor(
     options: RunOptions,
+    said: string[],
     stdin: "inherit" | "ignore",
     private readonly events: AppEvents,
     private readonly watchdogMs: number,
@@ -45,7 +47,7 @@ export class AppProcess {
     // Bun loaded them into this process already, where an edit could not be undone.
     this.proc = Bun.spawn([process.execPath, "--no-env-file", APP_MAIN], {
       stdio: [stdin, "inherit", "inherit"],
-      env: { ...shellEnv(options.cwd), [OPTIONS_ENV]: JSON.stringify({ options, parent: process.pid }) },
+      env: shellEnv(options.cwd),
       ipc: (m: FromApp) => this.onMessage(m),
       onExit: (_p, code, signal) => {
         this.exited = true;
@@ -57,6 +59,8 @@ export class AppProcess {
         setTimeout(() => this.events.exit(code, signal as string | null, reloading), 10);
       },
     });
+    // Queued until the child's channel is up; it loads nothing before this.
+    this.send({ t: "start", options, parent: process.pid, said });
     // Starting counts as a reload: an endless loop at the top of a module shows here first.
     this.busy();
     // The heartbeat runs all along (an answer costs the app microseconds a second): a save

@@ -1,15 +1,21 @@
 /**
  * The messages between the `hmr-run` process (the supervisor) and the app process it
- * starts, over Bun's IPC channel. Types and one name only: neither side loads the other's code.
+ * starts, over Bun's IPC channel. Types only: neither side loads the other's code.
  * The app process writes its own log lines to the shared terminal, so reload results
  * never cross; only what the supervisor needs to decide restarts does.
  */
 
-/** The environment variable that hands the options to the app process (removed there at once). */
-export const OPTIONS_ENV = "HMR_RUN_APP_OPTIONS";
+import type { RunOptions } from "../options.ts";
 
 /** Supervisor → app process. */
 export type ToApp =
+  /**
+   * Always the first message; the app process loads nothing before it. Over IPC, not in
+   * the environment: an env var stays readable in /proc/<pid>/environ (the --tls-key
+   * PEM) and is capped at 128 KiB. `said`: lines earlier app processes of this run
+   * already printed (`said` messages), so a restart does not print them again.
+   */
+  | { t: "start"; options: RunOptions; parent: number; said: string[] }
   /** A settled batch of saved files (env files included: the app applies them). */
   | { t: "changed"; files: string[]; seq: number }
   /** `r` + Enter: re-run every module in place. */
@@ -34,5 +40,7 @@ export type FromApp =
   | { t: "mcpSession"; messages: object[] }
   /** The session is over (an MCP client closed stdin): hmr-run stops. */
   | { t: "quit"; why: "stdin" }
+  /** Said once per run (`main.ts asks for port 3000`, overridden by --port): a restarted app process stays quiet about it. */
+  | { t: "said"; line: string }
   /** A module has been loading for a while (a top-level await that never settles?). */
   | { t: "slow"; path: string };

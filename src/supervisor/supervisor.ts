@@ -57,6 +57,8 @@ class Supervisor {
   private restarting = false;
   /** The MCP stdio session the app process serves, as it last reported it. */
   private mcpSession: object[] | undefined;
+  /** Lines said once per run by an app process: the next one, after a restart, does not repeat them. */
+  private readonly said = new Set<string>();
   private readyAt: number | undefined;
   /** What the app process is running now, for the watchdog's line. */
   private busyWith: string;
@@ -116,6 +118,7 @@ class Supervisor {
     const app: AppProcess = new AppProcess(
       // A restarted app process takes over the MCP client's session (stdin is the same pipe).
       this.mcpSession ? { ...this.o, mcpSession: this.mcpSession } : this.o,
+      [...this.said],
       this.stdin,
       {
         message: (m) => app === this.app && this.onMessage(m),
@@ -173,6 +176,7 @@ class Supervisor {
     else if (m.t === "quit") this.stop(m.why);
     else if (m.t === "restart") void this.restartApp(m.why);
     else if (m.t === "mcpSession") this.mcpSession = m.messages;
+    else if (m.t === "said") this.said.add(m.line);
     else if (m.t === "slow") {
       this.slowPath = m.path;
       this.log.warn(`${rel(m.path)} has been loading for 5 s (a top-level await that never settles?); the next save restarts the app`);
