@@ -6,10 +6,11 @@
  *
  *   bun bench/poll.ts [--files 2000] [--seconds 10] [--intervals 300,100]
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { processTree, ROOT } from "./lib/runner.ts";
+import { ROOT } from "./lib/runner.ts";
+import { inotifyWatches, processTree } from "./lib/proc.ts";
 import { flag, fmt, machine, median, numbers, table } from "./lib/stats.ts";
 
 const files = Number(flag("files", "2000"));
@@ -44,27 +45,6 @@ function cpuSeconds(pid: number): number {
   return ticks / TICK;
 }
 
-function inotifyWatches(pid: number): number {
-  let n = 0;
-  for (const p of processTree(pid)) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${p}/fd`);
-    } catch {
-      continue; // Exited meanwhile.
-    }
-    for (const fd of fds) {
-      try {
-        if (readlinkSync(`/proc/${p}/fd/${fd}`).includes("inotify")) {
-          n += readFileSync(`/proc/${p}/fdinfo/${fd}`, "utf8").split("\n").filter((l) => l.startsWith("inotify wd:")).length;
-        }
-      } catch {
-        continue; // Closed meanwhile.
-      }
-    }
-  }
-  return n;
-}
 
 let port = 32000 + Math.floor(Math.random() * 20000);
 let saves = 0;

@@ -3,8 +3,9 @@
  * `--poll` seeing saves with no file events at all, and glob excludes.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { Fixture, Run, runOnce } from "./support/fixture.ts";
+import { inotifyWatches } from "../bench/lib/proc.ts";
 
 const fx = new Fixture({
   "main.ts": `import { msg } from "./src/msg.ts";\nexport default { fetch: () => new Response(msg) };\n`,
@@ -14,37 +15,6 @@ const fx = new Fixture({
 for (let i = 0; i < 100; i++) mkdirSync(fx.path(`node_modules/.cache/pkg${i}/lib/sub`), { recursive: true });
 afterAll(() => fx.cleanup());
 
-/** inotify watches held by `pid` and its children (the supervisor and the app process). */
-function inotifyWatches(pid: number): number {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
-        pids.push(...readFileSync(`/proc/${pids[i]}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-      }
-    } catch {
-      continue; // Exited meanwhile.
-    }
-  }
-  let n = 0;
-  for (const p of pids) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${p}/fd`);
-    } catch {
-      continue; // Exited meanwhile.
-    }
-    for (const fd of fds) {
-      try {
-        if (!readlinkSync(`/proc/${p}/fd/${fd}`).includes("inotify")) continue;
-        n += readFileSync(`/proc/${p}/fdinfo/${fd}`, "utf8").split("\n").filter((l) => l.startsWith("inotify wd:")).length;
-      } catch {
-        continue; // Closed meanwhile.
-      }
-    }
-  }
-  return n;
-}
 
 async function edit(run: Run, to: string) {
   fx.write("src/msg.ts", `export const msg = "${to}";\n`);

@@ -4,7 +4,7 @@
  * must not grow with node_modules.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, watch } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import { mountOf, noEvents, parseMounts, whyPoll } from "../src/watch/mounts.ts";
 import { PollWatch } from "../src/watch/poll-watch.ts";
@@ -13,6 +13,7 @@ import { limitMessage, WatchLimitError } from "../src/watch/source.ts";
 import { Watcher, watchSet } from "../src/watcher.ts";
 import { makeScope } from "../src/loader/scope.ts";
 import { Fixture } from "./support/fixture.ts";
+import { inotifyWatchesOf } from "../bench/lib/proc.ts";
 
 const MOUNTINFO = `22 27 0:21 / /proc rw,relatime - proc proc rw
 27 1 254:0 / / rw,relatime - ext4 /dev/vda rw
@@ -96,46 +97,32 @@ describe("polling", () => {
   });
 });
 
-/** inotify watches this process holds, from /proc/self/fdinfo. */
-function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    let target = "";
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue; // The fd readdir itself used, closed by now.
-    }
-    if (target.includes("inotify")) n += readFileSync(`/proc/self/fdinfo/${fd}`, "utf8").split("\n").filter((l) => l.startsWith("inotify wd:")).length;
-  }
-  return n;
-}
 
 describe.if(process.platform === "linux")("OS watch (inotify)", () => {
   test("one watch per project folder, none in node_modules, .git or excluded trees; new folders join", async () => {
-    const before = inotifyWatches();
+    const before = inotifyWatchesOf([process.pid]);
     const seen: string[] = [];
     const os = new OsWatch(watchSet(scope));
     os.start((p) => seen.push(p));
     try {
       // The root, src and src/deep or src/more (whatever the polling test left): not 60+ node_modules folders.
       const folders = 1 + readdirSync(fx.path("src"), { withFileTypes: true }).filter((e) => e.isDirectory()).length + 1;
-      expect(inotifyWatches() - before).toBe(folders);
+      expect(inotifyWatchesOf([process.pid]) - before).toBe(folders);
       expect(os.size).toBe(folders);
       mkdirSync(fx.path("src/later/deeper"), { recursive: true });
       writeFileSync(fx.path("src/later/deeper/d.ts"), "");
       const end = Date.now() + 5000;
       while (Date.now() < end && !seen.includes(fx.path("src/later/deeper/d.ts"))) await Bun.sleep(5);
       expect(seen).toContain(fx.path("src/later/deeper/d.ts"));
-      while (Date.now() < end && inotifyWatches() - before !== folders + 2) await Bun.sleep(5);
-      expect(inotifyWatches() - before).toBe(folders + 2);
+      while (Date.now() < end && inotifyWatchesOf([process.pid]) - before !== folders + 2) await Bun.sleep(5);
+      expect(inotifyWatchesOf([process.pid]) - before).toBe(folders + 2);
       rmSync(fx.path("src/later"), { recursive: true });
       while (Date.now() < end && os.size !== folders) await Bun.sleep(5);
       expect(os.size).toBe(folders);
     } finally {
       os.close();
     }
-    expect(inotifyWatches()).toBe(before);
+    expect(inotifyWatchesOf([process.pid])).toBe(before);
   });
 
   test("the macOS and Windows way (one recursive watch per root) reports saves deep in the tree", async () => {
@@ -186,13 +173,13 @@ describe.if(process.platform === "linux")("OS watch (inotify)", () => {
     const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
     // Docker's `-v ./src:/app/src`: the project folder is local, src is a host share.
     const mounts = () => ({ mounts: [{ point: "/", type: "ext4" }, { point: fx.path("src"), type: "fuse.grpcfuse" }], wsl: false });
-    const before = process.platform === "linux" ? inotifyWatches() : 0;
+    const before = process.platform === "linux" ? inotifyWatchesOf([process.pid]) : 0;
     const w = new Watcher(scope, (files) => batches.push([...files]), { log, mounts, pollMs: 20 });
     w.start();
     try {
       expect(w.kinds.sort()).toEqual(["os", "poll"]);
       // Only the project folder itself holds an OS watch: nothing under src does.
-      if (process.platform === "linux") expect(inotifyWatches() - before).toBe(1);
+      if (process.platform === "linux") expect(inotifyWatchesOf([process.pid]) - before).toBe(1);
       expect(lines).toEqual([`polling for changes every 20 ms: ${fx.path("src")} is on a mount of type fuse.grpcfuse (${fx.path("src")}), where file events do not arrive`]);
       writeFileSync(fx.path("src/a.ts"), "export const a = 3;\n");
       writeFileSync(fx.path("main.ts"), "export {}; // again\n");

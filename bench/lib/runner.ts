@@ -2,9 +2,10 @@
  * Starts one generated app under one of the runners being compared, on its own port,
  * and collects its output. Every runner serves the very same files.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { processTree } from "./proc.ts";
 
 export const ROOT = resolve(import.meta.dir, "..", "..");
 /** The hmr-run CLI to measure; HMR_RUN_BENCH_CLI points at another checkout to compare a change. */
@@ -132,28 +133,3 @@ function statusKb(pid: number, field: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** `pid` and all its descendants, from the parent ids in /proc/<pid>/stat. */
-export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, "utf8");
-    } catch {
-      continue; // Exited while listing.
-    }
-    // The command name (field 2) may hold spaces and parentheses: parse after the last ")".
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (!children.has(ppid)) children.set(ppid, []);
-    children.get(ppid)!.push(Number(name));
-  }
-  const out: number[] = [];
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop()!;
-    out.push(p);
-    stack.push(...(children.get(p) ?? []));
-  }
-  return out;
-}
