@@ -3,7 +3,7 @@
  * disposed, as Bun would parse them on import: a malformed one fails the reload with
  * file:line and a code frame instead of a SyntaxError with no location mid-reload.
  */
-import { parse as parseJsonc, type ParseError } from "jsonc-parser";
+import type { ParseError } from "jsonc-parser";
 
 type Parser = (text: string) => unknown;
 
@@ -33,9 +33,13 @@ export function badDataFile(file: string, text: string): Error | undefined {
   }
 }
 
-/** jsonc-parser reports an offset for the first error; JSC's JSON.parse reports none. */
+/**
+ * jsonc-parser reports an offset for the first error; JSC's JSON.parse reports none. It is
+ * loaded only for a file that fails to parse: loading it costs every start-up about 10 ms.
+ */
 function jsonErrorLine(text: string, lenient: boolean): { line: number; column: number } | undefined {
   const errors: ParseError[] = [];
+  const { parse: parseJsonc } = require("jsonc-parser") as typeof import("jsonc-parser");
   parseJsonc(text, errors, { disallowComments: !lenient, allowTrailingComma: lenient, allowEmptyContent: false });
   const first = errors[0];
   return first ? lineOf(text, first.offset) : undefined;
