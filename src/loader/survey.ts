@@ -8,7 +8,7 @@
  * this read and the load is seen by the watcher, which started first, and compared with
  * this older text: it reloads, as it should.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { NEVER_WATCHED } from "../paths.ts";
 import { excluded, inScope, isFile, watchRoots, type Scope } from "./scope.ts";
@@ -36,20 +36,27 @@ export function survey(scope: Scope): Survey {
   const rewrite: string[] = [];
   const sources = new Map<string, string>();
   let computed: string | undefined;
+  // One buffer for every read, and no stat: a file of MAX_BYTES or less fits it whole.
+  const buf = Buffer.allocUnsafe(MAX_BYTES + 1);
   const visit = (file: string) => {
-    let bytes: Buffer;
+    let n: number;
     try {
-      if (statSync(file).size > MAX_BYTES) return;
-      bytes = readFileSync(file);
+      const fd = openSync(file, "r");
+      try {
+        n = readSync(fd, buf, 0, buf.length, 0);
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       return; // Gone since the folder was listed: nothing loads it.
     }
-    const text = bytes.toString("utf8");
+    if (n > MAX_BYTES) return;
+    const text = buf.toString("utf8", 0, n);
     sources.set(file, text);
-    // Byte searches first: a regex over every file would double the walk's cost.
-    const maybe = bytes.indexOf("import.meta.hot") >= 0 || bytes.indexOf('fs"') >= 0 || bytes.indexOf("fs'") >= 0 || bytes.indexOf("fs/promises") >= 0;
+    // Plain searches first: a regex over every file would double the walk's cost.
+    const maybe = text.includes("import.meta.hot") || text.includes('fs"') || text.includes("fs'") || text.includes("fs/promises");
     if (maybe && needsRewrite(text)) rewrite.push(file);
-    if (!computed && bytes.indexOf("import") >= 0 && COMPUTED_IMPORT.test(text)) computed = file;
+    if (!computed && text.includes("import") && COMPUTED_IMPORT.test(text)) computed = file;
   };
   for (const root of watchRoots(scope)) {
     if (isFile(root)) {
