@@ -1,7 +1,7 @@
-#!/usr/bin/env bun
 /**
  * `hmr-run [entry[:export]] [options]`: parses arguments into one options object and
- * hands it to the dev server. Only this file exits the process on bad input.
+ * hands it to the dev server (or to `hmr-run test`). Only this file exits the process on
+ * bad input.
  */
 import { HmrRunError } from "./errors.ts";
 import type { ArgsDef, CommandDef } from "citty";
@@ -154,8 +154,8 @@ export async function helpText(): Promise<string> {
   return process.stdout.isTTY ? text : Bun.stripANSI(text);
 }
 
-if (import.meta.main) {
-  const argv = process.argv.slice(2);
+/** Runs the command line `argv` (without `bun` and the script); exits 2 with one line on bad input. */
+export async function runCli(argv: string[]): Promise<void> {
   // Flags after `--` belong to the app, not to hmr-run.
   const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   try {

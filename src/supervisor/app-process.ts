@@ -2,13 +2,10 @@
  * One run of the app in a child Bun process: spawns it, talks to it over IPC, watches
  * its heartbeat, and stops it (politely, then with SIGKILL).
  */
-import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RunOptions } from "../options.ts";
 import type { FromApp, ToApp } from "./protocol.ts";
-import { shellEnv } from "../env/shell.ts";
-
-const APP_MAIN = join(import.meta.dir, "..", "dev.ts");
+import { spawnApp, takeEarlyApp, type Stdin } from "./app-spawn.ts";
 /** One ping a second: a few microseconds of the app's time, and a stuck app seen within 1 to 2 s. */
 const PING_MS = 1000;
 
@@ -22,7 +19,7 @@ export interface AppEvents {
 }
 
 export class AppProcess {
-  readonly spawnedAt = performance.now();
+  readonly spawnedAt: number;
   /** When the running reload (or the start-up) began; undefined while the app is idle. */
   busySince: number | undefined;
   exited = false;
@@ -38,27 +35,14 @@ export class AppProcess {
   constructor(
     options: RunOptions,
     said: string[],
-    stdin: "inherit" | "ignore",
+    stdin: Stdin,
     private readonly events: AppEvents,
     private readonly watchdogMs: number,
   ) {
     // src/dev.ts sets the app's process.argv from the options, as `bun entry ...args` would.
-    // The app process loads the env files itself (src/env/), from the shell's environment:
-    // Bun loaded them into this process already, where an edit could not be undone.
-    this.proc = Bun.spawn([process.execPath, "--no-env-file", APP_MAIN], {
-      stdio: [stdin, "inherit", "inherit"],
-      env: shellEnv(options.cwd),
-      ipc: (m: FromApp) => this.onMessage(m),
-      onExit: (_p, code, signal) => {
-        this.exited = true;
-        clearInterval(this.heartbeat);
-        const reloading = this.busySince !== undefined;
-        this.idle();
-        // The last message (why it cannot start) was written before the exit, but the exit
-        // can be noticed first: its reading gets a moment to come through.
-        setTimeout(() => this.events.exit(code, signal as string | null, reloading), 10);
-      },
-    });
+    const child = takeEarlyApp(stdin, options.cwd) ?? spawnApp(stdin, options.cwd);
+    this.proc = child.proc;
+    this.spawnedAt = child.spawnedAt;
     // Queued until the child's channel is up; it loads nothing before this.
     this.send({ t: "start", options, parent: process.pid, said });
     // Starting counts as a reload: an endless loop at the top of a module shows here first.
@@ -75,6 +59,19 @@ export class AppProcess {
         this.send({ t: "ping" });
       }
     }, PING_MS);
+    // Last: an app process started early may have exited already, and says so now.
+    child.attach(
+      (m) => this.onMessage(m),
+      (code, signal) => {
+        this.exited = true;
+        clearInterval(this.heartbeat);
+        const reloading = this.busySince !== undefined;
+        this.idle();
+        // The last message (why it cannot start) was written before the exit, but the exit
+        // can be noticed first: its reading gets a moment to come through.
+        setTimeout(() => this.events.exit(code, signal, reloading), 10);
+      },
+    );
   }
 
   get pid(): number {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bun
+/**
+ * The `hmr-run` command. For the dev server, the app process is started before the rest
+ * of hmr-run loads, so that both Bun processes boot side by side (src/supervisor/app-spawn.ts);
+ * src/command.ts then reads the arguments and runs the command.
+ */
+import { spawnEarlyApp } from "./supervisor/app-spawn.ts";
+import { keysOn } from "./keys.ts";
+
+const argv = process.argv.slice(2);
+const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+const info = own.some((a) => a === "--help" || a === "-h" || a === "--version" || a === "-v");
+// The same stdin as the supervisor gives every app process: a terminal's is hmr-run's (keys).
+if (argv[0] !== "test" && !info) spawnEarlyApp(keysOn() ? "ignore" : "inherit");
+const { runCli } = await import("./command.ts");
+await runCli(argv);
