@@ -10,7 +10,7 @@ import { shown } from "./paths.ts";
 import type { ModuleGraph } from "./graph.ts";
 import type { Registry } from "./runtime/registry.ts";
 import type { HotContext } from "./runtime/hot.ts";
-import { box, own, type Box } from "./runtime/own.ts";
+import { box, ioTurn, own, type Box } from "./runtime/own.ts";
 import { retire, runHooks, type HookWorld } from "./reload/hooks.ts";
 import { Transaction } from "./reload/transaction.ts";
 import { batchOf, runBatch } from "./reload/batch.ts";
@@ -115,8 +115,9 @@ export async function reloadBoxed(world: ReloadWorld, req: ReloadRequest): Promi
   // On the first load the graph is built in the background, off the start-up path
   // (scanning 1000 modules here cost 25 to 40 ms before the first response).
   if (!req.initial) {
-    // Let requests waiting on the event loop reach the new handler before the bookkeeping.
-    await new own.Promise((r) => own.setImmediate(r));
+    // Let requests waiting on the event loop reach the new handler before the bookkeeping
+    // (setImmediate does not poll sockets in Bun).
+    await ioTurn();
     world.index();
     await prune(world, pass.lostImporters, pass.evicted);
     await runHooks(world, "afterReload");

@@ -2,6 +2,8 @@
  * hmr-run's own timers and promises, taken when hmr-run loads, before any user code:
  * an app that installs fake timers or replaces `Promise` must not wedge reloads.
  */
+import { access } from "node:fs/promises";
+
 export const own = {
   setTimeout: globalThis.setTimeout.bind(globalThis) as typeof setTimeout,
   clearTimeout: globalThis.clearTimeout.bind(globalThis) as typeof clearTimeout,
@@ -9,6 +11,19 @@ export const own = {
   queueMicrotask: globalThis.queueMicrotask.bind(globalThis) as typeof queueMicrotask,
   Promise: globalThis.Promise,
 };
+
+/**
+ * Resolves after a turn of the event loop that polls for I/O, so that messages and
+ * requests already sent are taken in. In Bun neither a resolved promise nor setImmediate
+ * polls, and setTimeout(0) waits a whole millisecond; a trivial file-system call comes
+ * back from Bun's thread pool in about 0.3 ms, and overlaps whatever runs meanwhile.
+ */
+export function ioTurn(): Promise<void> {
+  return access("/").then(
+    () => {},
+    () => {},
+  );
+}
 
 /** An unref'd timer of hmr-run's own (a fake `setTimeout` may return something without `unref`). */
 export function backgroundTimer(fn: () => void, ms: number): Timer {
