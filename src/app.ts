@@ -23,7 +23,7 @@ import { trackProcessListeners } from "./loader/listeners.ts";
 import { evict, load, namespaceOf, pin } from "./loader/registry.ts";
 import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
 import { errorOf } from "./reload/result.ts";
-import { backgroundTimer, own } from "./runtime/own.ts";
+import { backgroundTimer, ioTurn, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { Workers } from "./server/workers.ts";
 import { servesExport } from "./server/shape.ts";
@@ -57,6 +57,11 @@ export interface AppOptions {
 
 export { EntryError } from "./server/entry.ts";
 
+/** How long a reload waits for the rest of a write announced with "more" (past the watcher's longest settle). */
+const MORE_WAIT_MS = 600;
+/** How long a failed reload waits for more of the same write before it is told: a tool's next file comes sooner. */
+const HOLD_MS = 20;
+
 export class App {
   readonly graph = new ModuleGraph();
   readonly host: Host;
@@ -74,6 +79,8 @@ export class App {
   private readonly entryServer: EntryServer;
   private readonly saves: SaveCheck;
   private readonly selfWrites = new SelfWrites();
+  /** Set by `more()`, resolved by the next batch. */
+  private moreComing: PromiseWithResolvers<void> | undefined;
   /** Every finished reload, for listeners such as the refresh channel and the test API. */
   readonly listeners = new Set<(r: ReloadResult) => void>();
   /** The entry loaded at least once. */
@@ -191,8 +198,18 @@ export class App {
     this.host.announce = true;
   }
 
+  /**
+   * The last batch has more coming (the rest of a write, see "more" in
+   * src/supervisor/protocol.ts): a reload not yet under way waits for it.
+   */
+  more(): void {
+    this.moreComing ??= own.Promise.withResolvers<void>();
+  }
+
   /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
   changed(files: Iterable<string>, force = false, full?: string, shown?: string[]): Promise<void> {
+    this.moreComing?.resolve();
+    this.moreComing = undefined;
     const list = [...files];
     // A file created in (or removed from) a listed folder changes that listing.
     if (!force) list.push(...this.listings.changed(list));
@@ -223,7 +240,11 @@ export class App {
     for (const undo of this.uninstall.splice(0).reverse()) undo();
   }
 
-  private async reloadNow({ files: batch, force, full, shown }: Batch): Promise<void> {
+  private async reloadNow(next: Batch): Promise<void> {
+    const { files: batch, force, full, shown } = next;
+    // Started before the check, which it overlaps: its turn of the event loop takes in a
+    // "more" the supervisor sent meanwhile.
+    const turn = !force && this.loaded ? ioTurn() : undefined;
     const started = performance.now();
     const wasLoaded = this.loaded;
     let res: ReloadResult;
@@ -238,6 +259,16 @@ export class App {
     // Forced reloads are checked too (a broken file on disk must not cost every dispose
     // hook), except the first load: Bun reports a broken entry itself, off no hot path.
     const checked = force && !this.loaded ? batch : this.saves.check(batch, relevant, force);
+    if (turn) {
+      await turn;
+      if (this.moreComing) {
+        // The rest of this write is on its way: it joins this reload, checked with it.
+        await own.Promise.race([this.moreComing.promise, Bun.sleep(MORE_WAIT_MS)]);
+        this.moreComing = undefined;
+        this.queue.absorb(next);
+        return this.reloadNow(next);
+      }
+    }
     const files = checked instanceof Error ? checked : force ? batch : checked;
     if (force) for (const f of batch) relevant.add(f);
     const label = shown ?? [...relevant];
@@ -284,6 +315,11 @@ export class App {
       // The first load skips scanning to answer sooner; the graph is built right after.
       if (!wasLoaded) this.modules.indexInBackground();
     }
+    // A batch sent at once can be the first part of a write still under way (a tool
+    // writing several files, one file caught mid-write). Its failure is not news when
+    // the rest comes right after: the next reload retries these files with it, and only
+    // its outcome is told.
+    if ((res.kind === "failed" || res.kind === "rolled-back") && !force && wasLoaded && (await this.restIsComing())) return;
     if (!this.loaded && res.kind === "failed" && batch.has(this.o.entry) && batch.size === 1) {
       logError(this.o.log, "the app failed to start; waiting for a fix", errorOf(res), this.isUserFile);
     } else if (wasLoaded || res.kind !== "ok") {
@@ -292,6 +328,13 @@ export class App {
     for (const fn of this.listeners) fn(res);
     if (res.kind !== "skipped") this.collectSoon();
     if (res.kind === "ok" || res.kind === "skipped") this.workers.restartFor(forWorkers, batch, started);
+  }
+
+  /** More of the app's files arrive within a moment (or were announced with "more"). */
+  private async restIsComing(): Promise<boolean> {
+    if (!this.moreComing) await new own.Promise((r) => own.setTimeout(r, HOLD_MS));
+    if (this.moreComing) await own.Promise.race([this.moreComing.promise, Bun.sleep(MORE_WAIT_MS)]);
+    return this.queue.queued().some((f) => this.graph.has(f) || this.isCode(f));
   }
 
   /** The app's modules `file` imports, read from disk: worker threads load outside the plugin. */

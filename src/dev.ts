@@ -113,6 +113,7 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
     });
   process.on("message", (m: ToApp) => {
     if (m.t === "ping") send({ t: "pong" });
+    else if (m.t === "more") app.more();
     else if (m.t === "changed") settled(changed(new Set(m.files)), (received = m.seq));
     else if (m.t === "reloadAll") {
       log.info("reloading the whole app (r)");

@@ -1,7 +1,7 @@
 /**
- * Watches the include paths and turns bursts of fs events into batches of files.
- * One editor save can be 1 to 5 events (truncate+write, temp file+rename,
- * backup+write+delete), so events settle briefly before a batch goes out.
+ * Watches the include paths and turns fs events into batches of files. One editor save
+ * can be 1 to 5 events (truncate+write, temp file+rename, backup+write+delete), and a
+ * tool writes many files at once: when a batch goes out is src/watch/settle.ts's call.
  */
 import { watch } from "node:fs";
 import { basename } from "node:path";
@@ -11,18 +11,11 @@ import { limitMessage, WatchLimitError, type ChangeSource, type WatchSet } from 
 import { OsWatch } from "./watch/os-watch.ts";
 import { PollWatch, POLL_MS } from "./watch/poll-watch.ts";
 import { isWsl, readMounts, whyPoll, type Mount } from "./watch/mounts.ts";
+import { Settle, SETTLE_DEFAULTS, type SettleOptions } from "./watch/settle.ts";
 
-export interface WatcherOptions {
-  /** Quiet time before a batch goes out (ms). */
-  settleMs?: number;
-  /** Quiet time once a batch holds more than one file (ms). */
-  multiSettleMs?: number;
-  /** Quiet time while saves keep coming (a save storm, a branch switch) (ms). */
-  stormSettleMs?: number;
-  /** A batch within this long after the previous one counts as a storm (ms). */
-  stormWindowMs?: number;
-  /** A storm still flushes at least this often (ms). */
-  maxWaitMs?: number;
+export interface WatcherOptions extends Partial<SettleOptions> {
+  /** Called at once when a change follows the batch just sent: the rest of that write comes in the next batch. */
+  onMore?: () => void;
   /** Extra files outside the scope to watch (env files). */
   extra?: string[];
   /** Poll instead of using the OS's file events (`--poll`). */
@@ -54,28 +47,18 @@ export class Watcher {
   private sources: ChangeSource[] = [];
   private pending = new Set<string>();
   private timer: Timer | undefined;
-  private firstAt = 0;
-  private lastFlush = -Infinity;
-  private storm = false;
-  private readonly o: Required<WatcherOptions>;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+  private readonly settle: Settle;
+  private readonly o: Required<Omit<WatcherOptions, keyof SettleOptions>>;
 
   constructor(
     private scope: Scope,
     private onBatch: (files: Set<string>) => void,
     options: WatcherOptions = {},
   ) {
-    // The events of one save arrive within microseconds of each other, yet a tool writing
-    // 20 files at once from another process had its first file seen alone 40% of the time
-    // with 1 ms of quiet and never with 2 ms; 4 ms was 60% of a leaf edit's latency. An
-    // empty file seen mid-save is looked at again by the app. A person saves far less
-    // often than every 100 ms; tools (formatters, git checkout, generators) do: within such
-    // a storm, wait for 150 ms of quiet, flushing at least every 500 ms.
+    this.settle = new Settle({ ...SETTLE_DEFAULTS, ...definedOnly(options) });
     this.o = {
-      settleMs: 2,
-      multiSettleMs: 12,
-      stormSettleMs: 150,
-      stormWindowMs: 100,
-      maxWaitMs: 500,
+      onMore: () => {},
       extra: [],
       poll: false,
       pollMs: POLL_MS,
@@ -148,31 +131,41 @@ export class Watcher {
   note(path: string): void {
     if (!inScope(path, this.scope) && !this.o.extra.includes(path)) return;
     const now = performance.now();
-    if (this.pending.size === 0) this.firstAt = now;
     this.pending.add(path);
-    clearTimeout(this.timer);
-    // A storm starts when saves follow a batch closely, and lasts until a quiet flush.
-    if (now - this.lastFlush < this.o.stormWindowMs) this.storm = true;
-    const overdue = now - this.firstAt >= this.o.maxWaitMs;
-    // Several files within one settle are a tool writing many (a formatter, a generator):
-    // wait a little longer so they land in one reload.
-    const wait = overdue ? 0 : this.storm ? this.o.stormSettleMs : this.pending.size > 1 ? this.o.multiSettleMs : this.o.settleMs;
-    this.timer = setTimeout(() => {
-      if (!overdue) this.storm = false;
-      this.flush();
-    }, wait);
+    const step = this.settle.change(now, this.pending.size);
+    if (step.more) this.o.onMore();
+    this.cancel();
+    const flush = () => this.flush(step.overdue);
+    // setTimeout(0) waits a whole millisecond in Bun; setImmediate only for the events
+    // already delivered with this one.
+    if (step.wait === 0) this.immediate = setImmediate(flush);
+    else this.timer = setTimeout(flush, step.wait);
   }
 
-  private flush(): void {
+  private cancel(): void {
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = this.immediate = undefined;
+  }
+
+  private flush(overdue: boolean): void {
+    this.cancel();
     const batch = this.pending;
     this.pending = new Set();
-    this.lastFlush = performance.now();
+    this.settle.flushed(performance.now(), overdue);
     if (batch.size) this.onBatch(batch);
   }
 
   close(): void {
-    clearTimeout(this.timer);
+    this.cancel();
     for (const s of this.sources) s.close();
     this.sources = [];
   }
+}
+
+/** The settings given, without the keys left undefined (they keep their defaults). */
+function definedOnly(o: WatcherOptions): Partial<SettleOptions> {
+  const out: Partial<SettleOptions> = {};
+  for (const k of Object.keys(SETTLE_DEFAULTS) as Array<keyof SettleOptions>) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }

@@ -1,6 +1,8 @@
 // The check before anything is disposed: what it refuses never runs a dispose hook, and
 // a file it refused never blocks saves of other files. In-process through hmr-run/testing.
 import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { TestApp } from "hmr-run/testing";
 import { inProcessApps } from "./support/in-process.ts";
 import { namedImports, exportNames } from "../src/check/imports.ts";
@@ -184,5 +186,38 @@ describe("barrels", () => {
     expect(r.kind).toBe("failed");
     expect(where(r, a)).toBe("main.ts:1");
     expect(await text()).toBe("hi");
+  });
+});
+
+describe("the rest of a write", () => {
+  const files = {
+    "a.ts": `export const A0 = "0";\n`,
+    "main.ts": `import { A0 } from "./a.ts";\nexport default { fetch: () => new Response(A0) };\n`,
+  };
+  // a.ts alone breaks main.ts's import: a check of it alone fails.
+  const writeInTwo = async (a: TestApp, announce: boolean) => {
+    writeFileSync(join(a.root, "a.ts"), `export const A1 = "1";\n`);
+    const first = a.app.changed([join(a.root, "a.ts")]);
+    if (announce) a.app.more();
+    // Later than a failure waits for more of a write by itself (20 ms).
+    await Bun.sleep(100);
+    writeFileSync(join(a.root, "main.ts"), `import { A1 } from "./a.ts";\nexport default { fetch: () => new Response(A1) };\n`);
+    await Promise.all([first, a.app.changed([join(a.root, "main.ts")])]);
+  };
+
+  test("a batch announced to have more coming waits for it: two dependent files are one reload, and no failure is told", async () => {
+    const a = await start(files);
+    const before = a.results.length;
+    await writeInTwo(a, true);
+    expect(a.results.slice(before).map((r) => r.kind)).toEqual(["ok"]);
+    expect(await text()).toBe("1");
+  });
+
+  test("with nothing announced, the failure of the first part is told, and the second part recovers", async () => {
+    const a = await start(files);
+    const before = a.results.length;
+    await writeInTwo(a, false);
+    expect(a.results.slice(before).map((r) => r.kind)).toEqual(["failed", "ok"]);
+    expect(await text()).toBe("1");
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The watcher's sources: mount detection from mountinfo text, polling rounds on a real
  * folder, and the OS watch's cost counted in inotify watches (/proc/self/fdinfo), which
- * must not grow with node_modules.
+ * must not grow with node_modules; and when batches go out (the settle policy).
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, rmSync, writeFileSync, watch } from "node:fs";
@@ -11,6 +11,7 @@ import { PollWatch } from "../src/watch/poll-watch.ts";
 import { OsWatch } from "../src/watch/os-watch.ts";
 import { limitMessage, WatchLimitError } from "../src/watch/source.ts";
 import { Watcher, watchSet } from "../src/watcher.ts";
+import { Settle } from "../src/watch/settle.ts";
 import { makeScope } from "../src/loader/scope.ts";
 import { Fixture } from "./support/fixture.ts";
 import { inotifyWatchesOf } from "../bench/lib/proc.ts";
@@ -212,5 +213,41 @@ describe("polling turns on by itself", () => {
     } finally {
       w.close();
     }
+  });
+});
+
+describe("settle policy", () => {
+  const o = { settleMs: 0, multiSettleMs: 12, followMs: 3, stormSettleMs: 150, stormWindowMs: 100, maxWaitMs: 500 };
+
+  test("a save goes out at once; what follows the batch just sent is announced once and gathered", () => {
+    const s = new Settle(o);
+    expect(s.change(1000, 1)).toEqual({ wait: 0, more: false, overdue: false });
+    s.flushed(1000.1, false);
+    // The rest of the same write: the app is told once, the rest gathers for 12 ms of quiet.
+    expect(s.change(1000.5, 1)).toEqual({ wait: 12, more: true, overdue: false });
+    expect(s.change(1000.8, 2)).toEqual({ wait: 12, more: false, overdue: false });
+    s.flushed(1013, false);
+    // A person's next save, long after: at once again.
+    expect(s.change(2000, 1)).toEqual({ wait: 0, more: false, overdue: false });
+  });
+
+  test("several files seen before the batch goes out wait for a short quiet", () => {
+    const s = new Settle(o);
+    s.change(1000, 1);
+    expect(s.change(1000.05, 2).wait).toBe(12);
+  });
+
+  test("saves that keep coming are a storm: announced, gathered for 150 ms, flushed at least every 500 ms", () => {
+    const s = new Settle(o);
+    s.change(0, 1);
+    s.flushed(0.1, false);
+    expect(s.change(9, 1)).toEqual({ wait: 150, more: true, overdue: false });
+    expect(s.change(18, 1).wait).toBe(150);
+    expect(s.change(600, 2)).toEqual({ wait: 0, more: false, overdue: true });
+    // An overdue batch does not end the storm; a quiet one does.
+    s.flushed(600, true);
+    expect(s.change(650, 1).wait).toBe(150);
+    s.flushed(800, false);
+    expect(s.change(1000, 1).wait).toBe(0);
   });
 });

@@ -51,6 +51,22 @@ export class ReloadQueue {
     return new own.Promise((r) => this.idleWaiters.push(r));
   }
 
+  /**
+   * Moves the files queued for the next reload into `batch` (the rest of a write the
+   * running reload has not started on yet). A forced batch stays queued: it runs as asked.
+   */
+  absorb(batch: Batch): void {
+    if (this.next.force) return;
+    for (const f of this.next.files) batch.files.add(f);
+    if (this.next.shown) batch.shown = [...(batch.shown ?? []), ...this.next.shown];
+    this.next = { files: new Set(), force: false };
+  }
+
+  /** The files queued for the next reload. */
+  queued(): string[] {
+    return [...this.next.files];
+  }
+
   /** Later batches are dropped. */
   stop(): void {
     this.stopped = true;

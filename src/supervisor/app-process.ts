@@ -30,6 +30,7 @@ export class AppProcess {
   private unansweredSince: number | undefined;
   private heartbeat: Timer | undefined;
   private seq = 0;
+  private moreSent = false;
 
   /** `said`: lines earlier app processes of this run printed once already (see "start" in protocol.ts). */
   constructor(
@@ -94,8 +95,23 @@ export class AppProcess {
   /** Sends a batch of saved files; the app applies them as one hot reload. */
   changed(files: Iterable<string>): void {
     if (this.busySince !== undefined) this.savedWhileBusy = true;
+    this.moreSent = false;
     this.busy();
     this.send({ t: "changed", files: [...files], seq: ++this.seq });
+  }
+
+  /** The batch sent last has more coming (see "more" in protocol.ts). */
+  more(): void {
+    this.moreSent = true;
+    this.send({ t: "more" });
+  }
+
+  /** The "more" announced went nowhere (its files were not the app's): the app stops waiting. */
+  noMore(): void {
+    if (!this.moreSent) return;
+    this.moreSent = false;
+    this.busy();
+    this.send({ t: "changed", files: [], seq: ++this.seq });
   }
 
   reloadAll(): void {

@@ -18,6 +18,12 @@ export type ToApp =
   | { t: "start"; options: RunOptions; parent: number; said: string[] }
   /** A settled batch of saved files (env files included: the app applies them). */
   | { t: "changed"; files: string[]; seq: number }
+  /**
+   * A change arrived right after the last batch went out: the rest of the same write
+   * follows in the next "changed" (possibly with no files). The app holds that last batch
+   * until then, so the write is one reload.
+   */
+  | { t: "more" }
   /** `r` + Enter: re-run every module in place. */
   | { t: "reloadAll"; seq: number }
   /** Once a second; an app that stops answering is stuck in a loop. */

@@ -89,7 +89,8 @@ class Supervisor {
     // Watch before the entry loads: a save made while it starts is not lost.
     // OS file events, or polling where they cannot arrive; a watch limit falls back to polling.
     const extra = [...this.envFiles, ...this.configs.paths];
-    this.watcher = new Watcher(this.scope, (files) => this.onSaves(files), { extra, poll: this.o.poll, pollMs: this.o.pollMs, log: this.log });
+    const onMore = () => void (!this.stopping && !this.restarting && this.app?.more());
+    this.watcher = new Watcher(this.scope, (files) => this.onSaves(files), { extra, poll: this.o.poll, pollMs: this.o.pollMs, log: this.log, onMore });
     this.watcher.start();
     this.spawn();
     try {
@@ -143,7 +144,7 @@ class Supervisor {
     const changed = configs.filter((f) => this.configs.changed(f));
     if (changed.length) return void this.restartApp(`${names(changed)} changed`);
     // A restart under way loads every file fresh.
-    if (!files.size || this.restarting) return;
+    if (!files.size || this.restarting) return void this.app?.noMore();
     const app = this.app;
     // Only a save of code or data can fix an app that is gone or stuck; a log file it (or a
     // shell redirect of hmr-run's output) writes in the watched folder must not restart it.
