@@ -12,6 +12,7 @@ import { OsWatch } from "./watch/os-watch.ts";
 import { PollWatch, POLL_MS } from "./watch/poll-watch.ts";
 import { isWsl, readMounts, whyPoll, type Mount } from "./watch/mounts.ts";
 import { Settle, SETTLE_DEFAULTS, type SettleOptions } from "./watch/settle.ts";
+import { ioTurn } from "./runtime/own.ts";
 
 export interface WatcherOptions extends Partial<SettleOptions> {
   /** Called at once when a change follows the batch just sent: the rest of that write comes in the next batch. */
@@ -47,7 +48,8 @@ export class Watcher {
   private sources: ChangeSource[] = [];
   private pending = new Set<string>();
   private timer: Timer | undefined;
-  private immediate: ReturnType<typeof setImmediate> | undefined;
+  /** Bumped whenever the pending flush is replaced or cancelled: an I/O turn already under way then does nothing. */
+  private turn = 0;
   private readonly settle: Settle;
   private readonly o: Required<Omit<WatcherOptions, keyof SettleOptions>>;
 
@@ -136,16 +138,19 @@ export class Watcher {
     if (step.more) this.o.onMore();
     this.cancel();
     const flush = () => this.flush(step.overdue);
-    // setTimeout(0) waits a whole millisecond in Bun; setImmediate only for the events
-    // already delivered with this one.
-    if (step.wait === 0) this.immediate = setImmediate(flush);
-    else this.timer = setTimeout(flush, step.wait);
+    // "At once" is after one turn of the event loop that polls (about 0.3 ms): the events
+    // Bun's watcher thread has read by then (a second file written right after the first)
+    // go in the same batch. setImmediate would not wait for them; setTimeout(0) waits 1 ms.
+    if (step.wait === 0) {
+      const turn = ++this.turn;
+      void ioTurn().then(() => turn === this.turn && flush());
+    } else this.timer = setTimeout(flush, step.wait);
   }
 
   private cancel(): void {
     clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = this.immediate = undefined;
+    this.timer = undefined;
+    this.turn++;
   }
 
   private flush(overdue: boolean): void {
