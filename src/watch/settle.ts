@@ -1,6 +1,7 @@
 /**
- * When a batch of changed files goes out. A save is sent at once: waiting for quiet cost
- * every edit its length (2 ms of quiet was a third of a leaf edit's latency). What comes
+ * When a batch of changed files goes out. A save is sent at once (after the events already
+ * read with it, see the watcher): waiting for quiet cost every edit its length (2 ms of
+ * quiet was a third of a leaf edit's latency). What comes
  * right after a batch went out is the rest of the same write (a tool writing several
  * files, an editor's temp file and rename): the app process is told "more" at once and
  * holds the batch it has until the rest arrives, after a short quiet, so such a write is
