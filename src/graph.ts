@@ -13,10 +13,16 @@ interface Node {
 
 export class ModuleGraph {
   private nodes = new Map<string, Node>();
+  /** Bumped by every change of nodes or edges: what is computed over the whole graph is kept until then. */
+  private version = 0;
+  private orderCache: { key: string; version: number; order: ReadonlyMap<string, number> } | undefined;
 
   private node(path: string): Node {
     let n = this.nodes.get(path);
-    if (!n) this.nodes.set(path, (n = { deps: new Map(), importers: new Map() }));
+    if (!n) {
+      this.nodes.set(path, (n = { deps: new Map(), importers: new Map() }));
+      this.version++;
+    }
     return n;
   }
 
@@ -40,14 +46,15 @@ export class ModuleGraph {
   /** Replaces the outgoing edges of `path`; a static edge wins over a dynamic one to the same file. */
   setDeps(path: string, deps: Iterable<[string, EdgeKind]>): void {
     const n = this.node(path);
+    const next = new Map<string, EdgeKind>();
+    for (const [dep, kind] of deps) if (dep !== path && next.get(dep) !== "static") next.set(dep, kind);
+    // A module scanned again after a reload mostly imports what it did: nothing changes
+    // (in the same order: the order of imports is the order of evaluation).
+    if (sameEdges(next, n.deps)) return;
+    this.version++;
     for (const dep of n.deps.keys()) this.nodes.get(dep)?.importers.delete(path);
-    n.deps.clear();
-    for (const [dep, kind] of deps) {
-      if (dep === path) continue;
-      if (n.deps.get(dep) === "static") continue;
-      n.deps.set(dep, kind);
-      this.node(dep).importers.set(path, kind);
-    }
+    n.deps = next;
+    for (const [dep, kind] of next) this.node(dep).importers.set(path, kind);
   }
 
   deps(path: string, kind?: EdgeKind): string[] {
@@ -65,6 +72,7 @@ export class ModuleGraph {
     for (const dep of n.deps.keys()) this.nodes.get(dep)?.importers.delete(path);
     for (const imp of n.importers.keys()) this.nodes.get(imp)?.deps.delete(path);
     this.nodes.delete(path);
+    this.version++;
   }
 
   /**
@@ -142,7 +150,17 @@ export class ModuleGraph {
    * through `import()` come after, from their importers. Within a cycle, the member
    * reached first from outside runs last: that is the one to import to replay the cycle.
    */
-  evaluationOrder(roots: Iterable<string>): Map<string, number> {
+  evaluationOrder(roots: Iterable<string>): ReadonlyMap<string, number> {
+    const key = [...roots].join("\0");
+    const c = this.orderCache;
+    // A reload asks for it up to three times, and it walks the whole graph (1.4 ms at 1000 modules).
+    if (c && c.key === key && c.version === this.version) return c.order;
+    const order = this.computeOrder(key.split("\0"));
+    this.orderCache = { key, version: this.version, order };
+    return order;
+  }
+
+  private computeOrder(roots: string[]): Map<string, number> {
     const order = new Map<string, number>();
     const seen = new Set<string>();
     const later: string[] = [];
@@ -210,4 +228,14 @@ function pick(edges: Map<string, EdgeKind> | undefined, kind?: EdgeKind): string
   const out: string[] = [];
   for (const [p, k] of edges) if (!kind || k === kind) out.push(p);
   return out;
+}
+
+function sameEdges(a: Map<string, EdgeKind>, b: Map<string, EdgeKind>): boolean {
+  if (a.size !== b.size) return false;
+  const bi = b.entries();
+  for (const [dep, kind] of a) {
+    const [d, k] = bi.next().value!;
+    if (d !== dep || k !== kind) return false;
+  }
+  return true;
 }

@@ -146,7 +146,7 @@ async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, 
   if (modules.namespaceOf(world.entry) === undefined) candidates.add(world.entry);
   const out: Pass = { executed: [], evicted: [], stoppedAt: [], because: new Map(), accepted: [], lostImporters: new Set() };
   const exportsChanged = new Set<string>();
-  let order: Map<string, number> | undefined;
+  let order: ReadonlyMap<string, number> | undefined;
   let phase: ReloadPhase = "dispose";
   try {
     const sccs = graph.components(candidates);

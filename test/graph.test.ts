@@ -70,6 +70,21 @@ describe("ModuleGraph", () => {
 });
 
 describe("ModuleGraph.evaluationOrder", () => {
+  test("kept until an edge or a node changes; scanning a module again to the same imports keeps it", () => {
+    const g = new ModuleGraph();
+    g.setDeps("main", [["a", "static"], ["b", "static"]]);
+    const first = g.evaluationOrder(["main"]);
+    expect([...first.keys()]).toEqual(["a", "b", "main"]);
+    g.setDeps("main", [["a", "static"], ["b", "static"]]);
+    expect(g.evaluationOrder(["main"])).toBe(first);
+    g.setDeps("main", [["b", "static"], ["a", "static"]]);
+    expect([...g.evaluationOrder(["main"]).keys()]).toEqual(["b", "a", "main"]);
+    g.setDeps("a", [["c", "static"]]);
+    expect([...g.evaluationOrder(["main"]).keys()]).toEqual(["b", "c", "a", "main"]);
+    g.remove("c");
+    expect([...g.evaluationOrder(["main"]).keys()]).toEqual(["b", "a", "main"]);
+  });
+
   test("a module runs after its imports, in import order; in a cycle the member reached first runs last", () => {
     const g = graph([["main", "child"], ["main", "base"], ["child", "base"], ["base", "child"], ["main", "lazy", "dynamic"]]);
     const order = g.evaluationOrder(["main"]);

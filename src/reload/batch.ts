@@ -89,7 +89,7 @@ export class StaleInstanceError extends Error {
  * (routes importing the entry back), the member Bun reached first from outside, which
  * replays the cycle in its first order. Sorted in the order Bun first ran them.
  */
-export function topsOf(world: Pick<ReloadWorld, "graph">, runs: Set<string>, order: Map<string, number>): string[] {
+export function topsOf(world: Pick<ReloadWorld, "graph">, runs: Set<string>, order: ReadonlyMap<string, number>): string[] {
   const { graph } = world;
   const rank = (p: string) => order.get(p) ?? Infinity;
   const tops: string[] = [];
@@ -107,7 +107,7 @@ export function topsOf(world: Pick<ReloadWorld, "graph">, runs: Set<string>, ord
  * top it missed): the log must not count a module as re-run when it was not. Returns
  * the ones it had to import.
  */
-async function runMissed(world: ReloadWorld, runnable: string[], before: Map<string, unknown>, order: Map<string, number>): Promise<string[]> {
+async function runMissed(world: ReloadWorld, runnable: string[], before: Map<string, unknown>, order: ReadonlyMap<string, number>): Promise<string[]> {
   const { graph, modules } = world;
   const ranNow = (p: string) => {
     const ns = modules.namespaceOf(p);
