@@ -43,6 +43,9 @@ export function watchSet(scope: Scope, extra: string[] = []): WatchSet {
   };
 }
 
+/** Quiet times up to this long are waited out in event-loop turns rather than with a timer (ms). */
+const SHORT_MS = 2;
+
 /** Watches `scope` (OS events or polling); `onBatch` gets each settled set of absolute paths. */
 export class Watcher {
   private sources: ChangeSource[] = [];
@@ -138,13 +141,20 @@ export class Watcher {
     if (step.more) this.o.onMore();
     this.cancel();
     const flush = () => this.flush(step.overdue);
-    // "At once" is after one turn of the event loop that polls (about 0.3 ms): the events
-    // Bun's watcher thread has read by then (a second file written right after the first)
-    // go in the same batch. setImmediate would not wait for them; setTimeout(0) waits 1 ms.
-    if (step.wait === 0) {
-      const turn = ++this.turn;
-      void ioTurn().then(() => turn === this.turn && flush());
-    } else this.timer = setTimeout(flush, step.wait);
+    // A short quiet is waited out in turns of the event loop that poll (about 0.3 ms
+    // each): Bun's timers wait whole milliseconds (setTimeout(0) takes 1.2 ms), and
+    // setImmediate would not let the events of a second file in.
+    if (step.wait <= SHORT_MS) void this.quiet(step.wait, now, ++this.turn).then((still) => still && flush());
+    else this.timer = setTimeout(flush, step.wait);
+  }
+
+  /** Resolves true once `ms` have passed since `since` with the turn still current (no later change or cancel). */
+  private async quiet(ms: number, since: number, turn: number): Promise<boolean> {
+    do {
+      await ioTurn();
+      if (turn !== this.turn) return false;
+    } while (performance.now() - since < ms);
+    return true;
   }
 
   private cancel(): void {

@@ -217,18 +217,18 @@ describe("polling turns on by itself", () => {
 });
 
 describe("settle policy", () => {
-  const o = { settleMs: 0, multiSettleMs: 12, followMs: 3, stormSettleMs: 150, stormWindowMs: 100, maxWaitMs: 500 };
+  const o = { settleMs: 1, multiSettleMs: 12, stormSettleMs: 150, stormWindowMs: 100, maxWaitMs: 500 };
 
-  test("a save goes out at once; what follows the batch just sent is announced once and gathered", () => {
+  test("a save goes out after 1 ms of quiet; what follows the batch just sent is announced once and gathered briefly", () => {
     const s = new Settle(o);
-    expect(s.change(1000, 1)).toEqual({ wait: 0, more: false, overdue: false });
+    expect(s.change(1000, 1)).toEqual({ wait: 1, more: false, overdue: false });
     s.flushed(1000.1, false);
-    // The rest of the same write: the app is told once, the rest gathers for 12 ms of quiet.
-    expect(s.change(1000.5, 1)).toEqual({ wait: 12, more: true, overdue: false });
-    expect(s.change(1000.8, 2)).toEqual({ wait: 12, more: false, overdue: false });
-    s.flushed(1013, false);
-    // A person's next save, long after: at once again.
-    expect(s.change(2000, 1)).toEqual({ wait: 0, more: false, overdue: false });
+    // The rest of the same write, even 5 ms later: the app is told once, the rest gathers for 12 ms of quiet.
+    expect(s.change(1005, 1)).toEqual({ wait: 12, more: true, overdue: false });
+    expect(s.change(1006, 2)).toEqual({ wait: 12, more: false, overdue: false });
+    s.flushed(1018, false);
+    // A person's next save, long after: 1 ms again.
+    expect(s.change(2000, 1)).toEqual({ wait: 1, more: false, overdue: false });
   });
 
   test("several files seen before the batch goes out wait for a short quiet", () => {
@@ -237,17 +237,19 @@ describe("settle policy", () => {
     expect(s.change(1000.05, 2).wait).toBe(12);
   });
 
-  test("saves that keep coming are a storm: announced, gathered for 150 ms, flushed at least every 500 ms", () => {
+  test("a follow-up that is followed again is a storm: gathered for 150 ms, flushed at least every 500 ms", () => {
     const s = new Settle(o);
     s.change(0, 1);
     s.flushed(0.1, false);
-    expect(s.change(9, 1)).toEqual({ wait: 150, more: true, overdue: false });
-    expect(s.change(18, 1).wait).toBe(150);
+    expect(s.change(9, 1)).toEqual({ wait: 12, more: true, overdue: false });
+    s.flushed(21, false);
+    expect(s.change(30, 1)).toEqual({ wait: 150, more: true, overdue: false });
+    expect(s.change(39, 1).wait).toBe(150);
     expect(s.change(600, 2)).toEqual({ wait: 0, more: false, overdue: true });
     // An overdue batch does not end the storm; a quiet one does.
     s.flushed(600, true);
     expect(s.change(650, 1).wait).toBe(150);
     s.flushed(800, false);
-    expect(s.change(1000, 1).wait).toBe(0);
+    expect(s.change(1000, 1).wait).toBe(1);
   });
 });
