@@ -9,6 +9,12 @@ export type EdgeKind = "static" | "dynamic";
 interface Node {
   deps: Map<string, EdgeKind>;
   importers: Map<string, EdgeKind>;
+  /**
+   * The lists `deps()` and `importers()` return, kept until an edge of the node changes: a
+   * reload asks for them once per module and step (a wide edit at 1000 modules: thousands
+   * of arrays). Never mutated once handed out.
+   */
+  lists?: Map<string, string[]>;
 }
 
 export class ModuleGraph {
@@ -52,25 +58,43 @@ export class ModuleGraph {
     // (in the same order: the order of imports is the order of evaluation).
     if (sameEdges(next, n.deps)) return;
     this.version++;
-    for (const dep of n.deps.keys()) this.nodes.get(dep)?.importers.delete(path);
+    for (const dep of n.deps.keys()) this.edited(this.nodes.get(dep))?.importers.delete(path);
     n.deps = next;
-    for (const [dep, kind] of next) this.node(dep).importers.set(path, kind);
+    this.edited(n);
+    for (const [dep, kind] of next) this.edited(this.node(dep))!.importers.set(path, kind);
   }
 
+  /** What `path` imports (of one kind, or all); the array is shared: do not change it. */
   deps(path: string, kind?: EdgeKind): string[] {
-    return pick(this.nodes.get(path)?.deps, kind);
+    return this.list(path, "deps", kind);
   }
 
+  /** What imports `path` (of one kind, or all); the array is shared: do not change it. */
   importers(path: string, kind?: EdgeKind): string[] {
-    return pick(this.nodes.get(path)?.importers, kind);
+    return this.list(path, "importers", kind);
+  }
+
+  private list(path: string, side: "deps" | "importers", kind?: EdgeKind): string[] {
+    const n = this.nodes.get(path);
+    if (!n) return [];
+    const key = kind ? side + kind : side;
+    let out = n.lists?.get(key);
+    if (!out) (n.lists ??= new Map()).set(key, (out = pick(n[side], kind)));
+    return out;
+  }
+
+  /** `n`'s edges are about to change: its lists are stale. */
+  private edited(n: Node | undefined): Node | undefined {
+    if (n) n.lists = undefined;
+    return n;
   }
 
   /** Drops a node and every edge that touches it. */
   remove(path: string): void {
     const n = this.nodes.get(path);
     if (!n) return;
-    for (const dep of n.deps.keys()) this.nodes.get(dep)?.importers.delete(path);
-    for (const imp of n.importers.keys()) this.nodes.get(imp)?.deps.delete(path);
+    for (const dep of n.deps.keys()) this.edited(this.nodes.get(dep))?.importers.delete(path);
+    for (const imp of n.importers.keys()) this.edited(this.nodes.get(imp))?.deps.delete(path);
     this.nodes.delete(path);
     this.version++;
   }
@@ -168,7 +192,7 @@ export class ModuleGraph {
       if (seen.has(root) || !this.nodes.has(root)) return;
       seen.add(root);
       // Iterative: deep import chains must not overflow the JS stack.
-      const work: Array<[string, string[]]> = [[root, this.deps(root, "static").reverse()]];
+      const work: Array<[string, string[]]> = [[root, [...this.deps(root, "static")].reverse()]];
       later.push(...this.deps(root, "dynamic"));
       while (work.length) {
         const top = work[work.length - 1]!;
@@ -179,7 +203,7 @@ export class ModuleGraph {
         } else if (!seen.has(next) && this.nodes.has(next)) {
           seen.add(next);
           later.push(...this.deps(next, "dynamic"));
-          work.push([next, this.deps(next, "static").reverse()]);
+          work.push([next, [...this.deps(next, "static")].reverse()]);
         }
       }
     };
