@@ -6,6 +6,12 @@
 /** How one module reaches another: `static` imports re-run their importer, `dynamic` ones do not. */
 export type EdgeKind = "static" | "dynamic";
 
+type ListKey = "deps" | "depsStatic" | "depsDynamic" | "importers" | "importersStatic" | "importersDynamic";
+const LIST_KEYS = {
+  deps: { all: "deps", static: "depsStatic", dynamic: "depsDynamic" },
+  importers: { all: "importers", static: "importersStatic", dynamic: "importersDynamic" },
+} as const;
+
 interface Node {
   deps: Map<string, EdgeKind>;
   importers: Map<string, EdgeKind>;
@@ -14,7 +20,7 @@ interface Node {
    * reload asks for them once per module and step (a wide edit at 1000 modules: thousands
    * of arrays). Never mutated once handed out.
    */
-  lists?: Map<string, string[]>;
+  lists?: Partial<Record<ListKey, string[]>>;
 }
 
 export class ModuleGraph {
@@ -77,10 +83,9 @@ export class ModuleGraph {
   private list(path: string, side: "deps" | "importers", kind?: EdgeKind): string[] {
     const n = this.nodes.get(path);
     if (!n) return [];
-    const key = kind ? side + kind : side;
-    let out = n.lists?.get(key);
-    if (!out) (n.lists ??= new Map()).set(key, (out = pick(n[side], kind)));
-    return out;
+    const key = LIST_KEYS[side][kind ?? "all"];
+    const lists = (n.lists ??= {});
+    return (lists[key] ??= pick(n[side], kind));
   }
 
   /** `n`'s edges are about to change: its lists are stale. */
