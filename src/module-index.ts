@@ -6,7 +6,7 @@
  * loader/plugin.ts) get their source from the survey made before the entry loaded, or
  * from the save check when they reload, and join the graph from Bun's registry.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import type { EdgeKind, ModuleGraph } from "./graph.ts";
 import { scanModule } from "./loader/scan.ts";
 import { own } from "./runtime/own.ts";
@@ -15,11 +15,17 @@ import type { Scope } from "./loader/scope.ts";
 import { callerIn } from "./runtime/caller.ts";
 
 type Cache = Record<string, unknown>;
+/** How far a file's modification time may lag the clock (Linux stamps files with a coarse one). */
+const MTIME_SLACK_MS = 10;
 const loadedByBun = (p: string) => (require.cache as Cache)[p] !== undefined;
 
 export class ModuleIndex {
   /** The source each module was last loaded with: for scanning, and for telling no-op saves apart. */
   readonly sources = new Map<string, string>();
+  /** When the last run began (epoch ms): the start, then each reload. */
+  private runSince = Date.now();
+  /** Modules loaded natively whose file was saved after their run began: what runs is unknown until they run again. */
+  private unknown = new Set<string>();
   private unscanned = new Set<string>();
   /** Data files each module read while it ran (tracked like imports). */
   private reads = new Map<string, Set<string>>();
@@ -57,6 +63,7 @@ export class ModuleIndex {
    */
   loaded(path: string, source: string, stack: Error, loading: boolean): void {
     this.sources.set(path, source);
+    this.unknown.delete(path);
     // What the plugin saw is what runs (a rollback's pinned source too): nothing to record later.
     this.afterLoad.delete(path);
     this.reads.delete(path);
@@ -93,6 +100,7 @@ export class ModuleIndex {
    * rollback would bring back the new text.
    */
   willReload(files: Iterable<string>): void {
+    this.runSince = Date.now();
     for (const f of files) {
       if (!this.isCode(f)) continue;
       if (!this.graph.has(f) && loadedByBun(f) && this.inScope(f)) this.graph.add(f);
@@ -115,6 +123,7 @@ export class ModuleIndex {
     for (const [f, text] of this.afterLoad) {
       if (!(this.gone.has(f) && loadedByBun(f))) continue;
       if (text !== undefined) this.sources.set(f, text);
+      this.unknown.delete(f);
       this.unscanned.add(f);
       this.afterLoad.delete(f);
     }
@@ -128,6 +137,7 @@ export class ModuleIndex {
   reloadEnded(ok: boolean): void {
     for (const [f, text] of this.afterLoad) {
       if (ok && text !== undefined) this.sources.set(f, text);
+      if (ok) this.unknown.delete(f);
       this.unscanned.add(f);
     }
     this.afterLoad.clear();
@@ -188,6 +198,7 @@ export class ModuleIndex {
   /** A module left the graph: forget what was kept about it. */
   forget(path: string): void {
     this.sources.delete(path);
+    this.unknown.delete(path);
     this.reads.delete(path);
     this.imported.delete(path);
     this.importedLater.delete(path);
@@ -224,16 +235,12 @@ export class ModuleIndex {
     own.setTimeout(step, 1);
   }
 
-  private scan(p: string): void {
-    let source = this.sources.get(p);
+  private scan(p: string, text?: string): void {
+    let source = text ?? this.sources.get(p);
     if (source === undefined) {
-      // Loaded natively after the survey (a new file): what is on disk is what it ran.
       if (!this.isCode(p) || !loadedByBun(p)) return;
-      try {
-        this.sources.set(p, (source = readFileSync(p, "utf8")));
-      } catch {
-        return; // Gone since: the reload that needs it will say so.
-      }
+      source = this.fromDisk(p);
+      if (source === undefined) return;
     }
     let deps: Array<[string, EdgeKind]>;
     try {
@@ -254,13 +261,32 @@ export class ModuleIndex {
     // Code the plugin does not see (`.cjs`, files Bun loads natively) is scanned from disk,
     // so what it requires is in the graph too.
     for (const [d] of deps) {
-      if (!this.isCode(d) || this.sources.has(d)) continue;
-      try {
-        this.sources.set(d, readFileSync(d, "utf8"));
-      } catch {
-        continue; // Not there (yet): the reload that needs it will say so.
-      }
-      this.scan(d);
+      if (!this.isCode(d) || this.sources.has(d) || this.unknown.has(d)) continue;
+      const text = this.fromDisk(d);
+      // Not there (yet): the reload that needs it will say so.
+      if (text !== undefined) this.scan(d, text);
     }
+  }
+
+  /**
+   * A module Bun loaded natively after the survey (a new file) ran what was on disk then:
+   * its text now, unless it was saved since the run began. Then what ran is unknown, and
+   * the save (its event is on the way) reloads it: a client answered by the new code can
+   * save again before this read.
+   */
+  private fromDisk(p: string): string | undefined {
+    let text: string;
+    let saved: number;
+    try {
+      saved = statSync(p).mtimeMs;
+      text = readFileSync(p, "utf8");
+    } catch {
+      return undefined; // Gone since: the reload that needs it will say so.
+    }
+    // File times come from a clock that lags by up to a tick: a margin keeps a save made
+    // right after the run began from passing for an older one.
+    if (saved >= this.runSince - MTIME_SLACK_MS) this.unknown.add(p);
+    else this.sources.set(p, text);
+    return text;
   }
 }
