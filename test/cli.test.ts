@@ -537,7 +537,8 @@ describe("an entry outside the current folder", () => {
     const elsewhere = fixture({ "notes.txt": "not the app\n" });
     const run = start(elsewhere, [app.path("src/main.ts")]);
     await run.until("a");
-    expect(run.out).toContain(`watching ${app.dir}`);
+    // The banner follows the app's first answer: wait for it.
+    await run.output(`watching ${app.dir}`);
     app.edit("src/dep.ts", `"a"`, `"b"`);
     await run.until("b");
   });

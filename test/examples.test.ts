@@ -147,7 +147,8 @@ describe("examples run under hmr-run and reload on an edit", () => {
     // The link `bun install` makes for "@acme/shared": "workspace:*".
     const { fx, run } = example("monorepo", { cwd: "apps/api", links: { "apps/api/node_modules/@acme/shared": "../../../../packages/shared" } });
     await run.until("Hello, Ada, from @acme/shared (request 1)", "/?name=Ada");
-    expect(run.out).toMatch(/watching \., \S*packages\/shared/);
+    // The banner follows the app's first answer: wait for it.
+    await run.output(/watching \., \S*packages\/shared/);
     const m = run.mark();
     fx.edit("packages/shared/index.ts", "Hello, ", "Hi, ");
     expect(await run.reloaded(m)).toMatch(/packages\/shared\/index\.ts → 2 modules re-ran/);

@@ -59,7 +59,8 @@ describe("watching through the CLI", () => {
     const run = new Run(gx, args);
     try {
       await run.until("m1 g1 d1");
-      expect(run.out).toContain("watching main.ts, src/**/*.ts, excluding *.gen.ts, src/**/fixtures");
+      // The banner follows the app's first answer: wait for it.
+      await run.output("watching main.ts, src/**/*.ts, excluding *.gen.ts, src/**/fixtures");
       const from = run.mark();
       // Excluded files: saved, never reloaded, so their old values stay.
       gx.write("src/v.gen.ts", `export const gen = "g2";\n`);
