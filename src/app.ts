@@ -242,8 +242,8 @@ export class App {
 
   private async reloadNow(next: Batch): Promise<void> {
     const { files: batch, force, full, shown } = next;
-    // Started before the check, which it overlaps: its turn of the event loop takes in a
-    // "more" the supervisor sent meanwhile.
+    // Started before the check, which it overlaps: a "more" that reached this process by
+    // the time it ends is taken in (one sent later is the failure hold's to catch).
     const turn = !force && this.loaded ? ioTurn() : undefined;
     const started = performance.now();
     const wasLoaded = this.loaded;
@@ -263,8 +263,7 @@ export class App {
       await turn;
       if (this.moreComing) {
         // The rest of this write is on its way: it joins this reload, checked with it.
-        await own.Promise.race([this.moreComing.promise, Bun.sleep(MORE_WAIT_MS)]);
-        this.moreComing = undefined;
+        await this.restArrived();
         this.queue.absorb(next);
         return this.reloadNow(next);
       }
@@ -333,8 +332,15 @@ export class App {
   /** More of the app's files arrive within a moment (or were announced with "more"). */
   private async restIsComing(): Promise<boolean> {
     if (!this.moreComing) await new own.Promise((r) => own.setTimeout(r, HOLD_MS));
-    if (this.moreComing) await own.Promise.race([this.moreComing.promise, Bun.sleep(MORE_WAIT_MS)]);
+    await this.restArrived();
     return this.queue.queued().some((f) => this.graph.has(f) || this.isCode(f));
+  }
+
+  /** Waits for the batch a "more" announced (at most MORE_WAIT_MS); at once when none was. */
+  private async restArrived(): Promise<void> {
+    if (!this.moreComing) return;
+    await own.Promise.race([this.moreComing.promise, new own.Promise((r) => own.setTimeout(r, MORE_WAIT_MS))]);
+    this.moreComing = undefined;
   }
 
   /** The app's modules `file` imports, read from disk: worker threads load outside the plugin. */

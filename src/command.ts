@@ -8,6 +8,7 @@ import type { ArgsDef, CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { resolveOptions, UsageError, type RawArgs } from "./options.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { ownArgs } from "./own-args.ts";
 
 /** Every flag, with the defaults `--help` shows and the README's table repeats. */
 export const args = {
@@ -156,8 +157,7 @@ export async function helpText(): Promise<string> {
 
 /** Runs the command line `argv` (without `bun` and the script); exits 2 with one line on bad input. */
 export async function runCli(argv: string[]): Promise<void> {
-  // Flags after `--` belong to the app, not to hmr-run.
-  const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+  const own = ownArgs(argv);
   try {
     if (argv[0] === "test") {
       const { runTestCommand } = await import("./test-runner/command.ts");
