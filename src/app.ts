@@ -1,7 +1,8 @@
 /**
  * The running app: loads the entry through the loader, serves what it exports, and
- * applies batches of changed files one reload at a time. It is the glue between the
- * watcher (input), the reloader, and the host (output).
+ * carries out what the decision core (src/core/) asks of it: check a batch of saved
+ * files (nothing runs), then reload what the check accepted. It decides nothing about
+ * saves: it reports facts (a verdict, an outcome) and the core decides.
  */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
@@ -15,21 +16,23 @@ import { inScope, type Scope } from "./loader/scope.ts";
 import { loaderFor, scanModule } from "./loader/scan.ts";
 import { SaveCheck } from "./save-check.ts";
 import { ModuleIndex } from "./module-index.ts";
-import { ReloadQueue, type Batch } from "./reload/queue.ts";
 import { SelfWrites } from "./reload/self-writes.ts";
 import { trackReads } from "./loader/reads.ts";
 import { Listings, trackListings } from "./loader/listings.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
 import { evict, load, namespaceOf, pin } from "./loader/registry.ts";
 import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
-import { errorOf } from "./reload/result.ts";
-import { backgroundTimer, ioTurn, own } from "./runtime/own.ts";
+import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
 import { Workers } from "./server/workers.ts";
 import { servesExport } from "./server/shape.ts";
 import { EntryServer } from "./server/entry.ts";
-import { logError, logResult } from "./log.ts";
-import { beforeRunning } from "./errors.ts";
+import { logError } from "./log.ts";
+import { beforeRunning, messageOf, report } from "./errors.ts";
+import type { Ask, ReloadReply, Verdict } from "./core/events.ts";
+import type { Outcome } from "./core/outcome.ts";
+import { outcomeOf } from "./reload/outcome-of.ts";
+import type { EnvFiles } from "./env/files.ts";
 import { StaleInstanceError } from "./reload/batch.ts";
 import { parentDir, shown } from "./paths.ts";
 
@@ -47,20 +50,47 @@ export interface AppOptions {
   servesElsewhere?: () => boolean;
   /** Called before each reload that will run something (--clear). */
   beforeReload?: () => void;
-  /** A module has been loading for 5 s; by default a warning says reloads wait for it. */
+  /** A module has been loading for a second: the core names it if the load never ends. */
   onSlowLoad?: (path: string) => void;
   /** Dispose hooks that take longer are reported and left behind (ms). */
   disposeTimeoutMs?: number;
-  /** Starts the app in a fresh process (src/dev.ts); without it, every fix is applied in this one. */
-  restart?: (why: string) => void;
+  /** The env files the app process applies (their edits reload every module). */
+  env?: EnvFiles;
+  /** A reload asked from inside the app (`import.meta.hot.invalidate()`, the MCP tool): the core decides when; returns a ticket its outcome will carry. */
+  ask?: (ask: Ask) => number | undefined;
+}
+
+/** A check of a batch (see "check" in src/supervisor/protocol.ts). */
+export interface CheckRequest {
+  files: string[];
+  force: boolean;
+  /** Every module of the app runs again, for this reason. */
+  full?: string;
+  /** Env files changed: say which variables they change. */
+  env: boolean;
+}
+
+/** What a check accepted, kept for the reload that follows it. */
+interface Accepted {
+  files: Set<string>;
+  force: boolean;
+  full?: string;
+  /** The files to name in the line instead of the modules (an env file). */
+  shown?: string[];
+  /** Env files of the batch, named when their values make every module run. */
+  envFiles: string[];
+  forWorkers: ReturnType<Workers["using"]>;
+  /** The files of the batch that workers load. */
+  workerFiles: string[];
+  /** Every file of the graph the batch touched. */
+  relevant: Set<string>;
+  started: number;
 }
 
 export { EntryError } from "./server/entry.ts";
 
-/** How long a reload waits for the rest of a write announced with "more" (past the watcher's longest settle). */
-const MORE_WAIT_MS = 600;
-/** How long a failed reload waits for more of the same write before it is told: a tool's next file comes sooner. */
-const HOLD_MS = 20;
+/** A load running this long is named to the core, which reports it if it never ends (ms). */
+const SLOW_MS = 1000;
 
 export class App {
   readonly graph = new ModuleGraph();
@@ -75,14 +105,17 @@ export class App {
   /** Folders modules listed while they ran (file-system routers), tracked like reads. */
   private listings = new Listings();
   private loadingDepth = 0;
-  private readonly queue: ReloadQueue;
   private readonly entryServer: EntryServer;
   private readonly saves: SaveCheck;
   private readonly selfWrites = new SelfWrites();
-  /** Set by `more()`, resolved by the next batch. */
-  private moreComing: PromiseWithResolvers<void> | undefined;
-  /** Every finished reload, for listeners such as the refresh channel and the test API. */
-  readonly listeners = new Set<(r: ReloadResult) => void>();
+  /** What the last check accepted, for the reload that follows it. */
+  private accepted: Accepted | undefined;
+  /** The reload (or the start) running now, if any. */
+  private running: Promise<unknown> | undefined;
+  /** Every outcome the core reported, for listeners such as the refresh channel, the MCP endpoint and the test API. */
+  readonly listeners = new Set<(o: Outcome, tickets?: number[]) => void>();
+  /** The last reload's result as the reloader gave it (errors as thrown), for hmr-run/testing. */
+  lastResult: ReloadResult | undefined;
   /** The entry loaded at least once. */
   loaded = false;
   /**
@@ -96,10 +129,6 @@ export class App {
 
   constructor(readonly o: AppOptions) {
     this.modules = new ModuleIndex(this.graph, this.isUserFile, this.isCode);
-    this.queue = new ReloadQueue(
-      (batch) => this.reloadNow(batch),
-      (err) => o.log.error(`hmr-run failed while reloading: ${safeString(err)}`),
-    );
     this.saves = new SaveCheck({
       graph: this.graph,
       sources: this.modules.sources,
@@ -111,7 +140,6 @@ export class App {
       },
       entry: o.entry,
       loaded: () => this.loaded,
-      lookAgain: (f) => own.setTimeout(() => void this.changed([f]), 30),
       namespaceOf,
       index: () => this.modules.index(),
     });
@@ -130,9 +158,6 @@ export class App {
       onDispose: (owner, fn) => this.hot.context(owner).dispose(fn),
       deps: (file) => this.workerDeps(file),
       warn: (msg) => o.log.warn(msg),
-      restarted: (changed, workers, ms) =>
-        o.log.success(`${changed.map(rel).join(", ")} → worker${workers.length === 1 ? "" : "s"} ${workers.map(rel).join(", ")} restarted in ${ms.toFixed(1)} ms`),
-      failed: (changed, error, ms) => logResult(o.log, { kind: "failed", phase: "check", files: changed, error, ms }, this.isUserFile),
     });
     this.host = new Host(o.serve, {
       info: (m) => o.log.info(m),
@@ -150,8 +175,8 @@ export class App {
     return this.entryServer.script;
   }
 
-  /** Installs the loader and interceptors, then loads and serves the entry (waits for a fix if it is broken). */
-  async start(): Promise<void> {
+  /** Installs the loader and interceptors, then loads and serves the entry; a broken entry waits for a fix. */
+  async start(): Promise<ReloadReply> {
     const previous = runtime();
     installRuntime(this.hot);
     this.uninstall.push(() => {
@@ -194,45 +219,45 @@ export class App {
     this.workers.install();
     this.host.placement.entryExports = servesExport(this.o.entry, this.o.exportName ?? "default");
     this.graph.add(this.o.entry);
-    await this.changed([this.o.entry], true);
-    this.host.announce = true;
+    return this.track(this.load({ files: new Set([this.o.entry]), force: true, envFiles: [], forWorkers: [], workerFiles: [], relevant: new Set([this.o.entry]), started: performance.now() }));
   }
 
-  /**
-   * The last batch has more coming (the rest of a write, see "more" in
-   * src/supervisor/protocol.ts): a reload not yet under way waits for it.
-   */
-  more(): void {
-    this.moreComing ??= own.Promise.withResolvers<void>();
+  /** Resolves once no reload (or start) is running in this process. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => {});
   }
 
-  /** Queues changed files; reloads run one at a time and saves made meanwhile join the next one. */
-  changed(files: Iterable<string>, force = false, full?: string, shown?: string[]): Promise<void> {
-    this.moreComing?.resolve();
-    this.moreComing = undefined;
-    const list = [...files];
-    // A file created in (or removed from) a listed folder changes that listing.
-    if (!force) list.push(...this.listings.changed(list));
-    return this.queue.add(list, force, full, shown);
+  /** Asks the core for a reload or a restart (an invalidate, the MCP tool). */
+  ask(ask: Ask): void {
+    this.o.ask?.(ask);
   }
 
-  /**
-   * Reloads every module of the app (the `r` key, an edited env file): `why` is shown in
-   * the log line, `cause` names the files it is for (an env file) instead of every module.
-   */
-  reloadAll(why = "a full reload was asked for", cause: string[] = []): Promise<void> {
-    return this.changed([...this.graph.paths()].filter(this.isCode), true, why, cause);
+  /** Asks the core for a reload and resolves with its outcome (undefined if none came within `ms`). */
+  askAndWait(ask: Ask, ms = 30_000): Promise<Outcome | undefined> {
+    const ticket = this.o.ask?.(ask);
+    if (ticket === undefined) return own.Promise.resolve(undefined);
+    return new own.Promise((resolve) => {
+      const timer = own.setTimeout(() => done(undefined), ms);
+      const listener = (o: Outcome, tickets?: number[]) => void (tickets?.includes(ticket) && done(o));
+      const done = (o: Outcome | undefined) => {
+        own.clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve(o);
+      };
+      this.listeners.add(listener);
+    });
   }
 
-  /** A promise that resolves once no reload is running or queued. */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** An outcome the core reported: to the listeners. */
+  told(o: Outcome, tickets?: number[]): void {
+    for (const fn of this.listeners) fn(o, tickets);
+    if (o.kind === "reloaded" || o.kind === "rolled-back" || o.kind === "failed") this.collectSoon();
   }
 
   /** Disposes every module and stops the servers; a reload still running after `idleWaitMs` (a top-level await that never settles) is left behind. */
   async stop(idleWaitMs = Infinity): Promise<void> {
     await (idleWaitMs === Infinity ? this.idle() : Promise.race([this.idle(), Bun.sleep(idleWaitMs)]));
-    this.queue.stop();
+    this.stopped = true;
     // Every module leaves the graph: prune hooks (and so persisted values) close too, each
     // bounded in time and reported like during a reload.
     for (const p of [...this.modules.sources.keys()]) await retire(this.world, p, true);
@@ -240,72 +265,149 @@ export class App {
     for (const undo of this.uninstall.splice(0).reverse()) undo();
   }
 
-  private async reloadNow(next: Batch): Promise<void> {
-    const { files: batch, force, full, shown } = next;
-    // Started before the check, which it overlaps: a "more" that reached this process by
-    // the time it ends is taken in (one sent later is the failure hold's to catch).
-    const turn = !force && this.loaded ? ioTurn() : undefined;
-    const started = performance.now();
-    const wasLoaded = this.loaded;
-    let res: ReloadResult;
-    const relevant = new Set<string>();
-    if (!force) {
-      this.selfWrites.drop(batch, (f, reader) =>
-        this.o.log.warn(`${rel(reader)} writes ${rel(f)}, which it reads while it loads: that write does not reload it (edits made elsewhere still do)`),
-      );
-      if (!batch.size) return;
-    }
-    const forWorkers = this.workers.using(batch);
-    // Forced reloads are checked too (a broken file on disk must not cost every dispose
-    // hook), except the first load: Bun reports a broken entry itself, off no hot path.
-    const checked = force && !this.loaded ? batch : this.saves.check(batch, relevant, force);
-    if (turn) {
-      await turn;
-      if (this.moreComing) {
-        // The rest of this write is on its way: it joins this reload, checked with it.
-        await this.restArrived();
-        this.queue.absorb(next);
-        return this.reloadNow(next);
+  private stopped = false;
+
+  /**
+   * The process is exiting (the app's own signal handler called `process.exit`): every
+   * dispose and prune hook is called, and none is waited for.
+   */
+  disposeNow(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const p of [...this.modules.sources.keys()]) {
+      const ctx = this.hot.retire(p, true);
+      for (const fn of ctx ? [...ctx.disposers, ...ctx.pruners] : []) {
+        try {
+          const r = fn(ctx!.data) as unknown;
+          if (r && typeof (r as Promise<unknown>).catch === "function") (r as Promise<unknown>).catch(() => {});
+        } catch (err) {
+          this.world.warn(err, `a dispose hook of ${rel(p)}`);
+        }
       }
     }
-    const files = checked instanceof Error ? checked : force ? batch : checked;
-    if (force) for (const f of batch) relevant.add(f);
-    const label = shown ?? [...relevant];
-    if (files instanceof Error) {
-      res = { kind: "failed", phase: "check", files: label, full, error: files, ms: performance.now() - started };
-      if (this.loaded) this.hot.emit("hmr:error", { error: files, files: res.files }, this.world.warn);
-    } else if (files.size === 0) {
-      // Files outside the graph (a log the app writes, an editor's temp file) are not news.
-      if (relevant.size === 0) return this.workers.restartFor(forWorkers, batch, started);
-      res = { kind: "skipped", files: label, reason: "nothing the app runs changed" };
-    } else if (!this.loaded && this.failedAfterRunning && this.o.restart) {
-      // Named by the saves that brought it, not the entry retried along with them.
-      const saved = shown ?? [...batch].filter((f) => relevant.has(f));
-      return this.o.restart(`${(saved.length ? saved : label).map(rel).join(", ")} changed`);
+  }
+
+  /**
+   * Checks a batch before anything runs: which of its files the app runs, whether they
+   * parse and resolve, what the env files would change. Nothing is disposed; what it
+   * accepts is kept for `reload`.
+   */
+  check(req: CheckRequest): Verdict {
+    const started = performance.now();
+    this.accepted = undefined;
+    const batch = new Set(req.files);
+    const selfWrites: Array<{ file: string; reader: string }> = [];
+    const envFiles = this.o.env ? req.files.filter((f) => this.o.env!.files.includes(f)) : [];
+    for (const f of envFiles) batch.delete(f);
+    const envVars = req.env && this.o.env ? this.o.env.diff() : undefined;
+    if (req.full) for (const p of this.graph.paths()) if (this.isCode(p)) batch.add(p);
+    if (!req.force) {
+      this.selfWrites.drop(batch, (file, reader) => selfWrites.push({ file, reader }));
+      // A file created in (or removed from) a listed folder changes that listing.
+      for (const l of this.listings.changed([...batch])) batch.add(l);
+    }
+    // Only a fresh process loads an app whose start threw part-way (see failedAfterRunning).
+    const fresh = !this.loaded && this.failedAfterRunning ? true : undefined;
+    const facts = { selfWrites: selfWrites.length ? selfWrites : undefined, envVars, fresh };
+    const forWorkers = this.workers.using(batch);
+    const workerFiles = forWorkers.length ? [...batch].filter((f) => forWorkers.some((w) => w.modules.has(f))) : [];
+    const relevant = new Set<string>();
+    const lookAgain: string[] = [];
+    // Forced reloads are checked too (a broken file on disk must not cost every dispose
+    // hook), except while the entry has not loaded: Bun reports a broken entry itself.
+    const checked = req.force && !this.loaded ? batch : this.saves.check(batch, relevant, req.force, lookAgain);
+    if (req.force) for (const f of batch) relevant.add(f);
+    const files = req.full ? [] : [...new Set([...relevant, ...workerFiles])];
+    if (lookAgain.length) Object.assign(facts, { lookAgain });
+    if (checked instanceof Error) {
+      this.saves.failed(relevant, checked);
+      this.lastError = checked;
+      this.lastResult = { kind: "failed", phase: "check", files, error: checked, ms: performance.now() - started };
+      if (this.loaded) this.hot.emit("hmr:error", { error: checked, files }, this.world.warn);
+      return { kind: "refused", files, error: report(checked, this.isUserFile), ...facts };
+    }
+    // Kept even when nothing changed: the core may still reload every module for the env files.
+    this.accepted = { files: checked, force: req.force, full: req.full, envFiles, forWorkers, workerFiles, relevant, started };
+    if (checked.size === 0 && !forWorkers.length) return { kind: relevant.size ? "unchanged" : "unused", files, ...facts };
+    return { kind: "ok", files, ...facts };
+  }
+
+  /**
+   * Runs what the last check accepted. `full`: every module instead (env values changed).
+   * `env`: the env files are applied first.
+   */
+  async reload(req: { full?: string; env: boolean }): Promise<ReloadReply> {
+    if (req.env && this.o.env) {
+      const { warnings } = this.o.env.apply();
+      for (const w of warnings) this.o.log.warn(w);
+    }
+    let a = this.accepted;
+    this.accepted = undefined;
+    if (!a) throw new Error("hmr-run: a reload was asked for without a check before it");
+    if (req.full) {
+      const all = new Set([...this.graph.paths()].filter(this.isCode));
+      a = { ...a, files: all, force: true, full: req.full, shown: a.envFiles.length ? a.envFiles : undefined };
+    }
+    return this.track(this.load(a));
+  }
+
+  /** `check`, a bug of hmr-run's own reported as a refusal rather than thrown into the channel. */
+  safeCheck(req: CheckRequest): Verdict {
+    try {
+      return this.check(req);
+    } catch (err) {
+      return { kind: "refused", files: req.files, error: report(new Error(`hmr-run failed while checking: ${messageOf(err)}`), this.isUserFile) };
+    }
+  }
+
+  /** `reload`, a bug of hmr-run's own reported as a failed reload rather than a rejection nobody answers. */
+  async safeReload(req: { full?: string; env: boolean }): Promise<ReloadReply> {
+    try {
+      return await this.reload(req);
+    } catch (err) {
+      const error = report(new Error(`hmr-run failed while reloading: ${messageOf(err)}`), this.isUserFile);
+      return { outcome: { kind: "failed", phase: "run", files: [], error, ms: 0 }, loaded: this.loaded, urls: this.host.urls() };
+    }
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    const running = p.finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
+  /** One reload (or the first load) of an accepted batch, as an outcome. */
+  private async load(a: Accepted): Promise<ReloadReply> {
+    const wasLoaded = this.loaded;
+    // A full reload names its cause (an env file) or nobody: listing every module says nothing.
+    const label = a.shown ?? (a.full ? [] : [...new Set([...a.relevant, ...a.workerFiles])]);
+    let stale: string | undefined;
+    let res: ReloadResult;
+    if (a.files.size === 0) {
+      res = { kind: "ok", files: label, executed: [], evicted: [], stoppedAt: [], because: new Map(), ms: 0 };
     } else {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
-      this.modules.willReload(files);
-      res = (await reloadBoxed(this.world, { files, force, full, initial: !this.loaded })).value;
+      this.modules.willReload(a.files);
+      res = (await reloadBoxed(this.world, { files: a.files, force: a.force, full: a.full, initial: !this.loaded })).value;
       this.modules.reloadEnded(res.kind === "ok");
-      if (shown) res.files = shown;
+      res.files = label;
       // A server that could not bind or take over leaves the old one serving: not a success.
       const [failed] = this.host.takeFailures();
       if (res.kind === "ok" && failed) res = { kind: "failed", phase: "serve", files: res.files, error: failed, full: res.full, ms: res.ms };
       const ran = res.kind === "ok" ? res.executed : res.kind === "rolled-back" ? res.restored : undefined;
       if (ran) {
-
         const reran = new Set(ran.map((p) => relative(process.cwd(), p)));
         this.host.endReload((key) => reran.has(key));
       }
-    }
-    if ((res.kind === "failed" || res.kind === "rolled-back") && res.error instanceof StaleInstanceError && this.o.restart) {
       // No import in this process runs that module's new code again: a fresh process does.
-      return this.o.restart(`${res.files.map(rel).join(", ")} changed; ${rel(res.error.path)} did not run again in this process`);
+      if ((res.kind === "failed" || res.kind === "rolled-back") && res.error instanceof StaleInstanceError) stale = res.error.path;
     }
     if (res.kind === "failed" || res.kind === "rolled-back") {
       if (!this.loaded && res.phase === "run" && !beforeRunning(res.error)) this.failedAfterRunning = true;
-      this.saves.failed(relevant, res.error);
+      this.saves.failed(a.relevant, res.error);
       this.lastError = res.error;
     } else if (res.kind === "ok") {
       this.saves.succeeded();
@@ -314,33 +416,20 @@ export class App {
       // The first load skips scanning to answer sooner; the graph is built right after.
       if (!wasLoaded) this.modules.indexInBackground();
     }
-    // A batch sent at once can be the first part of a write still under way (a tool
-    // writing several files, one file caught mid-write). Its failure is not news when
-    // the rest comes right after: the next reload retries these files with it, and only
-    // its outcome is told.
-    if ((res.kind === "failed" || res.kind === "rolled-back") && !force && wasLoaded && (await this.restIsComing())) return;
-    if (!this.loaded && res.kind === "failed" && batch.has(this.o.entry) && batch.size === 1) {
-      logError(this.o.log, "the app failed to start; waiting for a fix", errorOf(res), this.isUserFile);
-    } else if (wasLoaded || res.kind !== "ok") {
-      logResult(this.o.log, res, this.isUserFile);
+    this.lastResult = res;
+    let workers: string[] | undefined;
+    if ((res.kind === "ok" || a.files.size === 0) && a.forWorkers.length) {
+      const w = this.workers.restartFor(a.forWorkers, new Set(a.workerFiles));
+      if ("error" in w) {
+        res = { kind: "failed", phase: "check", files: label, error: w.error, ms: performance.now() - a.started };
+        this.lastResult = res;
+      } else workers = w.restarted;
     }
-    for (const fn of this.listeners) fn(res);
-    if (res.kind !== "skipped") this.collectSoon();
-    if (res.kind === "ok" || res.kind === "skipped") this.workers.restartFor(forWorkers, batch, started);
-  }
-
-  /** More of the app's files arrive within a moment (or were announced with "more"). */
-  private async restIsComing(): Promise<boolean> {
-    if (!this.moreComing) await new own.Promise((r) => own.setTimeout(r, HOLD_MS));
-    await this.restArrived();
-    return this.queue.queued().some((f) => this.graph.has(f) || this.isCode(f));
-  }
-
-  /** Waits for the batch a "more" announced (at most MORE_WAIT_MS); at once when none was. */
-  private async restArrived(): Promise<void> {
-    if (!this.moreComing) return;
-    await own.Promise.race([this.moreComing.promise, new own.Promise((r) => own.setTimeout(r, MORE_WAIT_MS))]);
-    this.moreComing = undefined;
+    const outcome: Outcome =
+      a.files.size === 0 && res.kind === "ok"
+        ? { kind: "workers-restarted", files: label, workers: workers ?? [], ms: performance.now() - a.started }
+        : outcomeOf(res, this.isUserFile, workers);
+    return { outcome, stale, loaded: this.loaded, urls: this.host.urls() };
   }
 
   /** The app's modules `file` imports, read from disk: worker threads load outside the plugin. */
@@ -388,11 +477,8 @@ export class App {
       loading: async <T>(fn: () => Promise<T>, path: string) => {
         this.loadingDepth++;
         const from = Date.now();
-        // A top-level await that never settles holds every later reload: say so.
-        const slow = own.setTimeout(() => {
-          if (this.o.onSlowLoad) this.o.onSlowLoad(path);
-          else this.o.log.warn(`${rel(path)} has been loading for 5 s (a top-level await that never settles?); reloads wait for it`);
-        }, 5000);
+        // A top-level await that never settles holds every later reload: the core names it.
+        const slow = own.setTimeout(() => this.o.onSlowLoad?.(path), SLOW_MS);
         try {
           return await fn();
         } finally {
@@ -447,16 +533,7 @@ export class App {
       return;
     }
     this.o.log.info(`${rel(path)} invalidated itself${message ? `: ${message}` : ""}; re-running its importers`);
-    own.queueMicrotask(() => void this.changed(importers, true));
-  }
-}
-
-/** `String(x)` that cannot throw (a thrown `Object.create(null)` has no toString). */
-function safeString(x: unknown): string {
-  try {
-    return String(x);
-  } catch {
-    return Bun.inspect(x);
+    own.queueMicrotask(() => this.ask({ what: "invalidate", files: importers }));
   }
 }
 

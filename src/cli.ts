@@ -12,6 +12,6 @@ const argv = process.argv.slice(2);
 const own = ownArgs(argv);
 const info = own.some((a) => a === "--help" || a === "-h" || a === "--version" || a === "-v");
 // The same stdin as the supervisor gives every app process: a terminal's is hmr-run's (keys).
-if (argv[0] !== "test" && !info) spawnEarlyApp(keysOn() ? "ignore" : "inherit");
+if (argv[0] !== "test" && !info) spawnEarlyApp(keysOn() ? "ignore" : "inherit", { cwd: process.cwd(), bunArgs: [] });
 const { runCli } = await import("./command.ts");
 await runCli(argv);

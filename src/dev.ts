@@ -1,38 +1,37 @@
 /**
  * The app process: `hmr-run` starts this file in a child Bun process, the only one that
- * runs user code. It loads the app, applies the batches of saved files the supervisor
- * sends (src/supervisor/), answers its heartbeat, and stops when told. Data flows one
- * way: supervisor → app (reloader → graph/loader → host).
+ * runs user code. It loads the app, then carries out what the supervisor's decision core
+ * asks (check a batch, reload it, stop) and reports facts back. It decides nothing about
+ * saves. Data flows one way: supervisor → app (reloader → graph/loader → host).
  */
 import { App, EntryError } from "./app.ts";
-import { dirname, relative } from "node:path";
+import { dirname } from "node:path";
 import { EnvFiles, envFilesOf } from "./env/files.ts";
 import { createLogger, muteErrors } from "./log.ts";
 import { makeScope } from "./loader/scope.ts";
 import { ServeError } from "./server/host.ts";
 import { dieWithParent } from "./child/die-with-parent.ts";
-import { own } from "./runtime/own.ts";
+import { takeSignals } from "./child/lifecycle.ts";
 import { installMcpStdio, SERVER_HOOK } from "./mcp/stdio.ts";
 import { hookMcpServer } from "./mcp/server-hook.ts";
 import type { Message } from "./mcp/stdio-hub.ts";
 import { enableMcpSessions } from "./server/mcp-sessions.ts";
 import type { RunOptions } from "./options.ts";
 import type { FromApp, ToApp } from "./supervisor/protocol.ts";
+import { POLICY } from "./core/policy.ts";
+import { firstServer } from "./server/first-server.ts";
 
 const send = (m: FromApp) => process.send?.(m);
 
-/** Runs the app until the supervisor says stop; every outcome the supervisor needs goes back over IPC. `said`: see "start" in protocol.ts. */
+/** Runs the app until the supervisor says stop; every fact the core needs goes back over IPC. `said`: see "start" in protocol.ts. */
 export async function runApp(o: RunOptions, said: string[] = []): Promise<void> {
   const log = createLogger(o.logLevel, o.logFormat);
-  // Ctrl+C in a terminal (and a closing terminal, or a service manager stopping the whole
-  // group) reaches this process too: the supervisor decides, and sends "stop" so dispose
-  // hooks run here. If it dies instead, this process dies with it (die-with-parent.ts).
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});
   // This process was started with --no-env-file, from the shell's environment: the env
   // files are applied here, so an edit of one can be applied again.
   const env = new EnvFiles(envFilesOf(o), process.env);
   for (const w of env.apply().warnings) log.warn(w);
-  const app = new App({
+  let ticket = 0;
+  const app: App = new App({
     entry: o.entry,
     exportName: o.exportName,
     scope: makeScope(o.include, o.exclude, o.cwd),
@@ -40,63 +39,46 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
     serve: { hostname: o.hostname, port: o.port, unix: o.unix, tls: o.tls, explicit: o.explicit },
     servesElsewhere: () => mcp.connected,
     beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
-    onSlowLoad: (path) => send({ t: "slow", path }),
-    // After "idle": a process with no reload running is stopped gracefully, hooks included.
-    restart: (why) => void app.idle().then(() => own.setImmediate(() => send({ t: "restart", why }))),
+    onSlowLoad: (module) => send({ t: "slow", module }),
+    env,
+    ask: (ask) => {
+      send({ t: "asked", ask, ticket: ++ticket });
+      return ticket;
+    },
+  });
+  // Ctrl+C, SIGTERM and SIGHUP reach this process as they would reach `bun main.ts`.
+  const stop = () => app.stop(500).catch((err) => log.error("shutdown failed", err));
+  takeSignals({
+    told: (handled) => send({ t: "stopping", handled }),
+    stop,
+    disposeNow: () => app.disposeNow(),
+    appShutdownMs: POLICY.appShutdownMs,
   });
   for (const line of said) app.host.placement.said.add(line);
   app.host.placement.onSaid = (line) => send({ t: "said", line });
   enableMcpSessions(app);
   if (o.mcp) {
     const { enableMcp } = await import("./server/mcp.ts");
-    enableMcp(app, o.cwd, () => send({ t: "restart", why: "the MCP reload tool" }));
+    enableMcp(app, o.cwd);
   }
   if (o.refresh) {
     const { enableRefresh } = await import("./server/refresh.ts");
     enableRefresh(app);
   }
-
-  const envSet = new Set(env.files);
-  /** The last batch received; "idle" says every batch up to it has been applied. */
-  let received = 0;
-  const settled = (p: Promise<void>, seq: number) => void p.then(() => send({ t: "idle", seq: Math.max(seq, received) }));
-  const changed = (files: Set<string>) => {
-    const envChanged = [...files].filter((f) => envSet.has(f));
-    if (envChanged.length) {
-      for (const f of envSet) files.delete(f);
-      const { changed, warnings } = env.apply();
-      for (const w of warnings) log.warn(w);
-      const names = envChanged.map((f) => relative(process.cwd(), f)).join(", ");
-      // A comment or a reordering changes no variable: nothing would run differently.
-      if (changed.length) {
-        log.info(`env files changed (${changed.join(", ")}): reloading the app`);
-        return app.reloadAll(`${names} changed ${changed.join(", ")}`, envChanged);
-      }
-      log.info(`${names} changed no variable: nothing to reload`);
-    }
-    return app.changed(files);
-  };
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    // A reload stuck on a top-level await must not keep the dispose hooks from running.
-    app
-      .stop(500)
-      .catch((err) => log.error("shutdown failed", err))
-      .finally(() => process.exit(0));
-  };
   let readySent = false;
   // How the last reload that ran something ended, for the MCP stdio hub.
   let outcome: "ok" | "rolled-back" | "failed" = "ok";
-  app.listeners.add((r) => void (r.kind !== "skipped" && (outcome = r.kind)));
+  app.listeners.add((r) => {
+    if (r.kind === "reloaded") outcome = "ok";
+    else if (r.kind === "rolled-back" || r.kind === "failed") outcome = r.kind;
+  });
   const mcp = installMcpStdio({
     settled: async () => {
       await app.idle();
       return outcome;
     },
     // The client closed stdin: the session is over, for hmr-run too.
-    onEnd: () => send({ t: "quit", why: "stdin" }),
+    onEnd: () => send({ t: "quit" }),
     warn: (m) => log.warn(m),
     // Before "ready", the banner says so; a server that connects later gets a line of its own.
     onConnect: () => void (readySent && log.info("serving an MCP server on stdio")),
@@ -112,13 +94,22 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
       settled: () => app.idle(),
     });
   process.on("message", (m: ToApp) => {
-    if (m.t === "ping") send({ t: "pong" });
-    else if (m.t === "more") app.more();
-    else if (m.t === "changed") settled(changed(new Set(m.files)), (received = m.seq));
-    else if (m.t === "reloadAll") {
-      log.info("reloading the whole app (r)");
-      settled(app.reloadAll("r + Enter"), (received = m.seq));
-    } else if (m.t === "stop") stop();
+    switch (m.t) {
+      case "start":
+        return; // Taken before runApp.
+      case "ping":
+        return void send({ t: "pong" });
+      case "check":
+        return void send({ t: "checked", id: m.id, verdict: app.safeCheck(m) });
+      case "reload":
+        return void app.safeReload(m).then((reply) => send({ t: "reloaded", id: m.id, reply }));
+      case "outcome":
+        return app.told(m.outcome, m.tickets);
+      case "stop":
+        return void stop().finally(() => process.exit(0));
+      default:
+        return unreachable(m);
+    }
   });
 
   // A server that cannot bind or an export that cannot be served ends the run with one
@@ -128,8 +119,9 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
   // `import.meta.main` and `Bun.main` name the app's entry, as under `bun main.ts`: apps
   // start their server only `if (import.meta.main)`.
   (Bun as { main: string }).main = o.entry;
+  let first;
   try {
-    await app.start();
+    first = await app.start();
   } finally {
     unmute();
   }
@@ -137,15 +129,23 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
     await app.stop();
     fatal((app.lastError as Error).message);
   }
+  // A server started once a promise settles (NestJS's bootstrap(), Fastify's start()) is
+  // waited for a moment, so the banner does not call the app a script first.
+  if (app.loaded && app.script) await firstServer(app.host, mcp);
   const servers = app.host.servers();
-  const urls = app.host.urls();
+  // From now on a server the app starts is news, said in a line of its own.
+  app.host.announce = true;
   readySent = true;
-  send({ t: "ready", urls, loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected });
+  send({ t: "ready", urls: app.host.urls(), loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected, failure: app.loaded ? undefined : first.outcome });
 }
 
 function fatal(message: string): never {
   send({ t: "fatal", message });
   process.exit(2);
+}
+
+function unreachable(x: never): never {
+  throw new Error(`hmr-run: unknown message ${JSON.stringify(x)}`);
 }
 
 if (import.meta.main) {

@@ -6,6 +6,7 @@
 import type { ConsolaReporter } from "consola/core";
 import { formatWithOptions } from "node:util";
 import type { ErrorReport } from "./errors.ts";
+import { ownStderr } from "./runtime/own.ts";
 
 /** An error as it appears in JSON lines: absolute file, 1-based line and column, code frame. */
 export interface ErrorJson {
@@ -31,13 +32,12 @@ const TYPES: Record<string, string> = { fatal: "error", error: "error", warn: "w
 
 /** One JSON object per line: the event when the call carried one, else `{type, message}`. */
 export const jsonLines: ConsolaReporter = {
-  log(obj, ctx) {
+  log(obj) {
     const event = (obj as { event?: LogEvent }).event;
     const body = event ?? {
       type: TYPES[obj.type] ?? "info",
       message: formatWithOptions({ colors: false }, ...obj.args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : a))),
     };
-    const line = JSON.stringify({ ...body, time: obj.date.toISOString() });
-    (ctx.options.stderr ?? process.stderr).write(line + "\n");
+    ownStderr(JSON.stringify({ ...body, time: obj.date.toISOString() }) + "\n");
   },
 };

@@ -44,6 +44,8 @@ export interface RunOptions {
   cwd: string;
   /** Arguments for the app (after `--`): its `process.argv.slice(2)`, as under `bun entry ...args`. */
   args: string[];
+  /** Flags for `bun` itself in the app process (`--smol`, `--preload x`, `--inspect=...`), in order. */
+  bunArgs: string[];
   /** Set by the supervisor for a restarted app process: the MCP stdio session it takes over. */
   mcpSession?: object[];
 }
@@ -67,6 +69,8 @@ export interface RawArgs {
   include: string[];
   exclude: string[];
   args?: string[];
+  /** Bun's own flags given to hmr-run, for the app process. */
+  bunArgs?: string[];
 }
 
 /** Checks every flag against the file system and the environment; throws UsageError on the first problem. */
@@ -143,6 +147,7 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     pollMs,
     cwd,
     args: raw.args ?? [],
+    bunArgs: raw.bunArgs ?? [],
   };
 }
 

@@ -25,8 +25,6 @@ export interface SaveCheckHost {
   entry: string;
   /** The entry has loaded at least once. */
   loaded(): boolean;
-  /** Queues `file` for another look (a file seen empty mid-save). */
-  lookAgain(file: string): void;
   /** Brings the graph's edges up to date (it is built in the background after start-up). */
   index(): void;
   /** The live namespace of a loaded module (its exports, for checking named imports). */
@@ -54,9 +52,10 @@ export class SaveCheck {
    * The files of `batch` to reload (plus what a failed reload left to retry), or the
    * error that makes reloading pointless. `relevant` receives every file of the graph
    * the batch touched, for the log line. `force`: every file of the batch runs again,
-   * but those whose text changed are checked first all the same.
+   * but those whose text changed are checked first all the same. `lookAgain` receives
+   * files seen empty, most likely mid-write, to be checked again shortly.
    */
-  check(saved: Set<string>, relevant: Set<string>, force = false): Set<string> | Error {
+  check(saved: Set<string>, relevant: Set<string>, force = false, lookAgain: string[] = []): Set<string> | Error {
     const { graph, sources } = this.host;
     const out = new Set<string>();
     this.lastRefused.clear();
@@ -123,7 +122,7 @@ export class SaveCheck {
       // look again shortly, and apply emptiness only if it is still empty then.
       if (text.length === 0 && old && !this.emptyOnce.has(f)) {
         this.emptyOnce.add(f);
-        this.host.lookAgain(f);
+        lookAgain.push(f);
         continue;
       }
       // Compared as Bun will run it: with import.meta.hot bound (Bun drops

@@ -22,6 +22,10 @@ import { messageOf } from "./errors.ts";
 import { Watcher } from "./watcher.ts";
 import type { ReloadResult } from "./reloader.ts";
 import { errorOf } from "./reload/result.ts";
+import { driveLocally } from "./core/local.ts";
+import type { Driver } from "./core/driver.ts";
+import type { Outcome } from "./core/outcome.ts";
+import { kindOf } from "./core/kind.ts";
 
 export type { ReloadResult } from "./reloader.ts";
 
@@ -81,6 +85,8 @@ export async function startApp(entry: string, options: StartOptions = {}): Promi
   current = test;
   try {
     await app.start();
+    app.host.announce = true;
+    if (app.lastResult) test.results.push(app.lastResult);
   } catch (err) {
     await test.stop();
     throw err;
@@ -90,6 +96,7 @@ export async function startApp(entry: string, options: StartOptions = {}): Promi
     await test.stop();
     throw new Error(`hmr-run/testing: ${relative(root, file)} failed to start: ${messageOf(why)}`, { cause: why });
   }
+  test.drive();
   if (options.watch) test.watch(scope);
   return test;
 }
@@ -99,6 +106,7 @@ export class TestApp {
   /** Every reload since the app started (the first load included), oldest first. */
   readonly results: ReloadResult[] = [];
   private watcher: Watcher | undefined;
+  private driver: Driver | undefined;
   private waiters: Array<(r: ReloadResult) => void> = [];
   private stopped = false;
 
@@ -111,11 +119,32 @@ export class TestApp {
     readonly entry: string,
     /** The hot runtime installed before this app's, put back on stop. */
     private previousRuntime: Registry | undefined,
-  ) {
-    app.listeners.add((r) => {
+  ) {}
+
+  /** @internal Hands the app's saves to the decision core, as the CLI does. */
+  drive(): void {
+    this.driver = driveLocally(this.app, ({ outcome }) => {
+      const r = this.resultOf(outcome);
+      if (!r) return;
       this.results.push(r);
       for (const w of this.waiters.splice(0)) w(r);
     });
+  }
+
+  /** The reload result an outcome reports: the reloader's own, errors as thrown. */
+  private resultOf(o: Outcome): ReloadResult | undefined {
+    switch (o.kind) {
+      case "reloaded":
+      case "rolled-back":
+      case "failed":
+        return this.app.lastResult;
+      case "ignored":
+        return { kind: "skipped", files: o.files, reason: "nothing the app runs changed" };
+      case "workers-restarted":
+        return { kind: "ok", files: o.files, executed: [], evicted: [], stoppedAt: [], because: new Map(), ms: o.ms };
+      default:
+        return undefined;
+    }
   }
 
   /** The base URL of the app's first server, e.g. `http://127.0.0.1:40123/`. Throws when it serves nothing. */
@@ -160,12 +189,17 @@ export class TestApp {
 
   /** Tells the app that files changed on disk and waits until every queued reload is done; returns the last one. */
   changed(files: string[]): Promise<Reload> {
-    return this.settle(() => this.app.changed(files.map((f) => this.path(f))), files.join(", "));
+    return this.settle(() => {
+      for (const f of files) {
+        const path = this.path(f);
+        this.driver!.feed({ t: "changed", path, kind: kindOf(path, []) });
+      }
+    }, files.join(", "));
   }
 
   /** Reloads every module (like the `r` key) and waits for it. */
   reloadAll(): Promise<Reload> {
-    return this.settle(() => this.app.reloadAll(), "a full reload");
+    return this.settle(() => this.driver!.feed({ t: "key", key: "r" }), "a full reload");
   }
 
   /** Waits for the next finished reload, e.g. one caused by an edit the watcher saw (`watch: true`). */
@@ -188,6 +222,7 @@ export class TestApp {
     if (this.stopped) return;
     this.stopped = true;
     this.watcher?.close();
+    this.driver?.close();
     try {
       await this.app.stop();
     } finally {
@@ -204,14 +239,15 @@ export class TestApp {
 
   /** @internal Starts reloading on fs events under `scope`. */
   watch(scope: Scope): void {
-    this.watcher = new Watcher(scope, (files) => void this.app.changed(files));
+    this.watcher = new Watcher(scope, (path) => this.driver?.feed({ t: "changed", path, kind: kindOf(path, []) }));
     this.watcher.start();
   }
 
   /** Runs `start` and returns the last reload that finished before the app went idle. */
-  private async settle(start: () => Promise<void>, what: string): Promise<Reload> {
+  private async settle(start: () => void, what: string): Promise<Reload> {
     const from = this.results.length;
-    await start();
+    start();
+    await this.driver!.idle();
     const last = this.results[this.results.length - 1];
     if (this.results.length === from || !last) throw new Error(`hmr-run/testing: no reload ran for ${what}`);
     return this.view(last);

@@ -1,7 +1,8 @@
 /**
- * Watches the include paths and turns fs events into batches of files. One editor save
- * can be 1 to 5 events (truncate+write, temp file+rename, backup+write+delete), and a
- * tool writes many files at once: when a batch goes out is src/watch/settle.ts's call.
+ * Watches the include paths and reports every changed path in them, as it happens. One
+ * editor save can be 1 to 5 events (truncate+write, temp file+rename, backup+write+
+ * delete), and a tool writes many files at once: when those make a complete batch is
+ * the decision core's call (src/core/settle.ts), not the watcher's.
  */
 import { watch } from "node:fs";
 import { basename } from "node:path";
@@ -11,12 +12,8 @@ import { limitMessage, WatchLimitError, type ChangeSource, type WatchSet } from 
 import { OsWatch } from "./watch/os-watch.ts";
 import { PollWatch, POLL_MS } from "./watch/poll-watch.ts";
 import { isWsl, readMounts, whyPoll, type Mount } from "./watch/mounts.ts";
-import { Settle, SETTLE_DEFAULTS, type SettleOptions } from "./watch/settle.ts";
-import { ioTurn } from "./runtime/own.ts";
 
-export interface WatcherOptions extends Partial<SettleOptions> {
-  /** Called at once when a change follows the batch just sent: the rest of that write comes in the next batch. */
-  onMore?: () => void;
+export interface WatcherOptions {
   /** Extra files outside the scope to watch (env files). */
   extra?: string[];
   /** Poll instead of using the OS's file events (`--poll`). */
@@ -43,27 +40,17 @@ export function watchSet(scope: Scope, extra: string[] = []): WatchSet {
   };
 }
 
-/** Quiet times up to this long are waited out in event-loop turns rather than with a timer (ms). */
-const SHORT_MS = 2;
-
-/** Watches `scope` (OS events or polling); `onBatch` gets each settled set of absolute paths. */
+/** Watches `scope` (OS events or polling); `onChange` gets each changed absolute path. */
 export class Watcher {
   private sources: ChangeSource[] = [];
-  private pending = new Set<string>();
-  private timer: Timer | undefined;
-  /** Bumped whenever the pending flush is replaced or cancelled: an I/O turn already under way then does nothing. */
-  private turn = 0;
-  private readonly settle: Settle;
-  private readonly o: Required<Omit<WatcherOptions, keyof SettleOptions>>;
+  private readonly o: Required<WatcherOptions>;
 
   constructor(
     private scope: Scope,
-    private onBatch: (files: Set<string>) => void,
+    private onChange: (path: string) => void,
     options: WatcherOptions = {},
   ) {
-    this.settle = new Settle({ ...SETTLE_DEFAULTS, ...definedOnly(options) });
     this.o = {
-      onMore: () => {},
       extra: [],
       poll: false,
       pollMs: POLL_MS,
@@ -132,55 +119,14 @@ export class Watcher {
     this.use(new PollWatch(set, this.o.pollMs));
   }
 
-  /** Records one changed path (also how tests and the `r` key inject changes). */
+  /** Records one changed path (also how tests inject changes). */
   note(path: string): void {
     if (!inScope(path, this.scope) && !this.o.extra.includes(path)) return;
-    const now = performance.now();
-    this.pending.add(path);
-    const step = this.settle.change(now, this.pending.size);
-    if (step.more) this.o.onMore();
-    this.cancel();
-    const flush = () => this.flush(step.overdue);
-    // A short quiet is waited out in turns of the event loop that poll (about 0.3 ms
-    // each): Bun's timers wait whole milliseconds (setTimeout(0) takes 1.2 ms), and
-    // setImmediate would not let the events of a second file in.
-    if (step.wait <= SHORT_MS) void this.quiet(step.wait, now, ++this.turn).then((still) => still && flush());
-    else this.timer = setTimeout(flush, step.wait);
-  }
-
-  /** Resolves true once `ms` have passed since `since` with the turn still current (no later change or cancel). */
-  private async quiet(ms: number, since: number, turn: number): Promise<boolean> {
-    do {
-      await ioTurn();
-      if (turn !== this.turn) return false;
-    } while (performance.now() - since < ms);
-    return true;
-  }
-
-  private cancel(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.turn++;
-  }
-
-  private flush(overdue: boolean): void {
-    this.cancel();
-    const batch = this.pending;
-    this.pending = new Set();
-    this.settle.flushed(performance.now(), overdue);
-    if (batch.size) this.onBatch(batch);
+    this.onChange(path);
   }
 
   close(): void {
-    this.cancel();
     for (const s of this.sources) s.close();
     this.sources = [];
   }
-}
-
-/** The settings given, without the keys left undefined (they keep their defaults). */
-function definedOnly(o: WatcherOptions): Partial<SettleOptions> {
-  const out: Partial<SettleOptions> = {};
-  for (const k of Object.keys(SETTLE_DEFAULTS) as Array<keyof SettleOptions>) if (o[k] !== undefined) out[k] = o[k];
-  return out;
 }

@@ -301,7 +301,7 @@ describe("output and reloading", () => {
     const m = run.mark();
     fx.write("b.env", "SHARED=edited\n");
     await run.until(`["edited","a",null]`);
-    expect(await run.output("env files changed", m)).toMatch(/env files changed \((SHARED, GONE|GONE, SHARED)\): reloading the app/);
+    expect(await run.output("(full reload: b.env changed", m)).toMatch(/b\.env → \d+ modules? re-ran in [\d.]+ ms \(full reload: b\.env changed (SHARED, GONE|GONE, SHARED)\)/);
   });
 
   test("r + Enter reloads the whole app graph, q + Enter stops (keys on through HMR_RUN_KEYS=1)", async () => {
@@ -311,7 +311,8 @@ describe("output and reloading", () => {
     run.proc.stdin.write("r\n");
     await run.proc.stdin.flush();
     await run.until(`a{"dep":2,"main":2}`);
-    await run.output("reloading the whole app (r)");
+    await run.output("every module → 2 modules re-ran");
+    expect(run.out).toContain("(full reload: r + Enter)");
     run.proc.stdin.write("q\n");
     await run.proc.stdin.flush();
     expect(await run.exited()).toBe(0);
@@ -337,12 +338,13 @@ describe("stopping", () => {
     "main.ts": `import { onDispose } from "hmr-run";\n${body}\nexport default { fetch: () => new Response("up") };\n`,
   });
 
-  test("Ctrl+C runs dispose hooks, stops the server and exits 0", async () => {
+  test("Ctrl+C with no handler of the app's: dispose hooks run, the server stops, and hmr-run ends by SIGINT as bun does (130)", async () => {
     const fx = fixture(disposing(`onDispose(async () => { await Bun.sleep(1); console.log("disposed cleanly"); });`));
     const run = start(fx, ["main.ts"]);
     await run.until("up");
     run.proc.kill("SIGINT");
-    expect(await run.exited()).toBe(0);
+    expect(await run.exited()).toBe(130);
+    expect(run.proc.signalCode).toBe("SIGINT");
     expect(run.out).toContain("shutting down");
     expect(run.out).toContain("disposed cleanly");
     expect(await fetch(run.url).then(() => "answered", () => "closed")).toBe("closed");
@@ -362,11 +364,12 @@ describe("stopping", () => {
     expect(run.out).not.toContain("hook 4 hangs");
   });
 
-  test("in a terminal: r + Enter reloads everything and Ctrl+C stops gracefully (Bun's own pseudo-terminal)", async () => {
+  test("in a terminal: r + Enter reloads everything; Ctrl+C reaches the app's own handler once, and its exit code is hmr-run's", async () => {
     const fx = fixture({
       "dep.ts": counter("dep") + `export const V = "a";\n`,
-      "main.ts": counter("main") + `import { onDispose } from "hmr-run";\nimport { writeFileSync } from "node:fs";\nimport { V } from "./dep.ts";\n` +
+      "main.ts": counter("main") + `import { onDispose } from "hmr-run";\nimport { appendFileSync, writeFileSync } from "node:fs";\nimport { V } from "./dep.ts";\n` +
         `onDispose(() => writeFileSync("disposed.txt", "yes"));\n` +
+        `process.on("SIGINT", () => { appendFileSync("bye.txt", "bye\\n"); process.exit(7); });\n` +
         `export default { fetch: () => new Response(V + ${runsOf}) };\n`,
     });
     const port = freePort();
@@ -382,7 +385,10 @@ describe("stopping", () => {
       proc.terminal!.write("r\r");
       await until(async () => (await fetch(url).then((r) => r.text(), () => "")) === `a{"dep":2,"main":2}`);
       proc.terminal!.write("\x03");
-      expect(await proc.exited).toBe(0);
+      expect(await proc.exited).toBe(7);
+      // Once: the terminal's SIGINT reaches hmr-run alone, which hands the app one.
+      expect(readFileSync(fx.path("bye.txt"), "utf8")).toBe("bye\n");
+      // Its exit ran the dispose hooks as the process went.
       expect(readFileSync(fx.path("disposed.txt"), "utf8")).toBe("yes");
     } finally {
       proc.kill("SIGKILL");

@@ -122,10 +122,10 @@ describe("Bun's env files", () => {
     let m = run.mark();
     fx.write(".env.local", "LOCAL_ONLY=edited\nWHO=local\n");
     await run.until(`["local","edited","shell","say \\\\\\"hi\\\\\\""]`);
-    expect(await run.output("env files changed", m)).toMatch(/env files changed \((LOCAL_ONLY, WHO|WHO, LOCAL_ONLY)\): reloading the app/);
+    expect(await run.output("(full reload: .env.local changed", m)).toMatch(/\.env\.local → \d+ modules? re-ran in [\d.]+ ms \(full reload: \.env\.local changed (LOCAL_ONLY, WHO|WHO, LOCAL_ONLY)\)/);
     m = run.mark();
     fx.write(".env", "FROM_SHELL=file\n");
-    await run.output("env files changed (QUOTED)", m);
+    await run.output("(full reload: .env changed QUOTED)", m);
     await run.until(`["local","edited","shell",null]`);
   });
 });

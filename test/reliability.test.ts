@@ -221,17 +221,45 @@ describe("reliability: hooks that misbehave", () => {
 });
 
 describe("reliability: the process", () => {
-  test("SIGINT and SIGTERM run dispose hooks and exit 0", async () => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  test("SIGINT and SIGTERM with no handler of the app's: dispose hooks run, then hmr-run ends by the signal, as bun does", async () => {
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
       const { fx, run } = start({
         "main.ts": `import { onDispose } from "hmr-run";\nimport { writeFileSync } from "node:fs";\n` +
           `onDispose(() => writeFileSync("disposed.txt", "yes"));\nexport default { fetch: () => new Response("up") };\n`,
       });
       await run.until("up");
       run.proc.kill(signal);
-      expect(await run.exited()).toBe(0);
+      expect(await run.exited()).toBe(code);
+      expect(run.proc.signalCode).toBe(signal);
       expect(fx.read("disposed.txt")).toBe("yes");
     }
+  });
+
+  test("an app's own SIGTERM handler runs its shutdown; its exit code is hmr-run's, and its exit listener runs", async () => {
+    const { fx, run } = start({
+      "main.ts": `import { appendFileSync } from "node:fs";\n` +
+        `process.on("SIGTERM", async () => { appendFileSync("log.txt", "shutdown\\n"); await Bun.sleep(50); appendFileSync("log.txt", "flushed\\n"); process.exit(3); });\n` +
+        `process.on("exit", (code) => appendFileSync("log.txt", "exit " + code + "\\n"));\n` +
+        `export default { fetch: () => new Response("up") };\n`,
+    });
+    await run.until("up");
+    run.proc.kill("SIGTERM");
+    expect(await run.exited()).toBe(3);
+    expect(fx.read("log.txt")).toBe("shutdown\nflushed\nexit 3\n");
+  });
+
+  test("an app whose handler closes its server ends by itself, beforeExit and exit included, with code 0", async () => {
+    const { fx, run } = start({
+      "main.ts": `import { appendFileSync } from "node:fs";\n` +
+        `const server = Bun.serve({ port: Number(process.env.PORT ?? 0), fetch: () => new Response("up") });\n` +
+        `process.on("SIGINT", () => { appendFileSync("log.txt", "stopping\\n"); server.stop(); });\n` +
+        `process.on("beforeExit", () => appendFileSync("log.txt", "beforeExit\\n"));\n` +
+        `process.on("exit", (code) => appendFileSync("log.txt", "exit " + code + "\\n"));\n`,
+    });
+    await run.until("up");
+    run.proc.kill("SIGINT");
+    expect(await run.exited()).toBe(0);
+    expect(fx.read("log.txt")).toBe("stopping\nbeforeExit\nexit 0\n");
   });
 
   test("a crash inside a request handler answers 500 and the server lives on", async () => {

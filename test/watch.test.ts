@@ -1,7 +1,7 @@
 /**
  * The watcher's sources: mount detection from mountinfo text, polling rounds on a real
  * folder, and the OS watch's cost counted in inotify watches (/proc/self/fdinfo), which
- * must not grow with node_modules; and when batches go out (the settle policy).
+ * must not grow with node_modules.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, rmSync, writeFileSync, watch } from "node:fs";
@@ -11,7 +11,6 @@ import { PollWatch } from "../src/watch/poll-watch.ts";
 import { OsWatch } from "../src/watch/os-watch.ts";
 import { limitMessage, WatchLimitError } from "../src/watch/source.ts";
 import { Watcher, watchSet } from "../src/watcher.ts";
-import { Settle } from "../src/watch/settle.ts";
 import { makeScope } from "../src/loader/scope.ts";
 import { Fixture } from "./support/fixture.ts";
 import { inotifyWatchesOf } from "../bench/lib/proc.ts";
@@ -153,7 +152,7 @@ describe.if(process.platform === "linux")("OS watch (inotify)", () => {
       return watch(...args);
     }) as typeof watch;
     const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
-    const w = new Watcher(scope, (files) => batches.push([...files]), { log, watchFn: limited, pollMs: 20 });
+    const w = new Watcher(scope, (path) => batches.push([path]), { log, watchFn: limited, pollMs: 20 });
     w.start();
     try {
       expect(lines).toHaveLength(1);
@@ -175,7 +174,7 @@ describe.if(process.platform === "linux")("OS watch (inotify)", () => {
     // Docker's `-v ./src:/app/src`: the project folder is local, src is a host share.
     const mounts = () => ({ mounts: [{ point: "/", type: "ext4" }, { point: fx.path("src"), type: "fuse.grpcfuse" }], wsl: false });
     const before = process.platform === "linux" ? inotifyWatchesOf([process.pid]) : 0;
-    const w = new Watcher(scope, (files) => batches.push([...files]), { log, mounts, pollMs: 20 });
+    const w = new Watcher(scope, (path) => batches.push([path]), { log, mounts, pollMs: 20 });
     w.start();
     try {
       expect(w.kinds.sort()).toEqual(["os", "poll"]);
@@ -201,7 +200,7 @@ describe("polling turns on by itself", () => {
     const batches: string[][] = [];
     const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
     const mounts = () => ({ mounts: [{ point: "/", type: "ext4" }, { point: fx.dir, type: "nfs4" }], wsl: false });
-    const w = new Watcher(scope, (files) => batches.push([...files]), { log, mounts, pollMs: 20 });
+    const w = new Watcher(scope, (path) => batches.push([path]), { log, mounts, pollMs: 20 });
     w.start();
     try {
       expect(w.kinds).toEqual(["poll"]);
@@ -213,43 +212,5 @@ describe("polling turns on by itself", () => {
     } finally {
       w.close();
     }
-  });
-});
-
-describe("settle policy", () => {
-  const o = { settleMs: 1, multiSettleMs: 12, stormSettleMs: 150, stormWindowMs: 100, maxWaitMs: 500 };
-
-  test("a save goes out after 1 ms of quiet; what follows the batch just sent is announced once and gathered briefly", () => {
-    const s = new Settle(o);
-    expect(s.change(1000, 1)).toEqual({ wait: 1, more: false, overdue: false });
-    s.flushed(1000.1, false);
-    // The rest of the same write, even 5 ms later: the app is told once, the rest gathers for 12 ms of quiet.
-    expect(s.change(1005, 1)).toEqual({ wait: 12, more: true, overdue: false });
-    expect(s.change(1006, 2)).toEqual({ wait: 12, more: false, overdue: false });
-    s.flushed(1018, false);
-    // A person's next save, long after: 1 ms again.
-    expect(s.change(2000, 1)).toEqual({ wait: 1, more: false, overdue: false });
-  });
-
-  test("several files seen before the batch goes out wait for a short quiet", () => {
-    const s = new Settle(o);
-    s.change(1000, 1);
-    expect(s.change(1000.05, 2).wait).toBe(12);
-  });
-
-  test("a follow-up that is followed again is a storm: gathered for 150 ms, flushed at least every 500 ms", () => {
-    const s = new Settle(o);
-    s.change(0, 1);
-    s.flushed(0.1, false);
-    expect(s.change(9, 1)).toEqual({ wait: 12, more: true, overdue: false });
-    s.flushed(21, false);
-    expect(s.change(30, 1)).toEqual({ wait: 150, more: true, overdue: false });
-    expect(s.change(39, 1).wait).toBe(150);
-    expect(s.change(600, 2)).toEqual({ wait: 0, more: false, overdue: true });
-    // An overdue batch does not end the storm; a quiet one does.
-    s.flushed(600, true);
-    expect(s.change(650, 1).wait).toBe(150);
-    s.flushed(800, false);
-    expect(s.change(1000, 1).wait).toBe(1);
   });
 });

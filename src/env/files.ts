@@ -62,6 +62,14 @@ export class EnvFiles {
     this.shell = Object.fromEntries(Object.entries(shell).filter((e): e is [string, string] => e[1] !== undefined));
   }
 
+  /** The keys a re-read of the files would change, without changing anything. */
+  diff(): string[] {
+    const { values } = loadEnvFiles(this.files, this.shell);
+    const changed = [...values].filter(([k, v]) => process.env[k] !== v).map(([k]) => k);
+    for (const k of this.applied.keys()) if (!values.has(k)) changed.push(k);
+    return changed;
+  }
+
   /** Reads every file and updates `process.env`: the keys that changed, and lines worth a warning. */
   apply(): { changed: string[]; warnings: string[] } {
     const { values, warnings } = loadEnvFiles(this.files, this.shell);

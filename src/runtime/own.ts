@@ -3,6 +3,7 @@
  * an app that installs fake timers or replaces `Promise` must not wedge reloads.
  */
 import { access } from "node:fs/promises";
+import { writeSync } from "node:fs";
 
 export const own = {
   setTimeout: globalThis.setTimeout.bind(globalThis) as typeof setTimeout,
@@ -11,6 +12,23 @@ export const own = {
   queueMicrotask: globalThis.queueMicrotask.bind(globalThis) as typeof queueMicrotask,
   Promise: globalThis.Promise,
 };
+
+/**
+ * Writes hmr-run's own lines to file descriptor 2 directly: an app that mutes or wraps
+ * `process.stderr.write` (a test harness, a logger) must not silence hmr-run, errors
+ * included. A write to a closed or full pipe is dropped rather than thrown into a reload.
+ */
+export function ownStderr(text: string): void {
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; ) {
+    try {
+      at += writeSync(2, bytes, at);
+    } catch (err) {
+      if ((err as { code?: string }).code === "EAGAIN") continue;
+      return;
+    }
+  }
+}
 
 /**
  * Resolves after a turn of the event loop that polls for I/O, so that messages and

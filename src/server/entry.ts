@@ -54,11 +54,10 @@ export class EntryServer {
       if (this.host.has("entry")) {
         throw new EntryError(`${shown(entry)} no longer exports a servable ${name} export (keeping the previous handler): expected ${SERVABLE_SHAPES}`);
       }
-      // A server that failed to bind fails this load: it is not a script.
-      const quiet = this.script || this.host.urls().length > 0 || this.host.hasFailures() || this.o.servesElsewhere?.();
+      // Whether it is a script is for the banner to say, once a server started after an
+      // await had its chance (src/server/first-server.ts).
       const unsupported = unsupportedShape(value);
       if (unsupported && !this.script) this.o.log.warn(unsupported);
-      else if (!quiet) this.o.log.info("the entry serves nothing: running it as a script");
       this.script = true;
       return;
     }

@@ -254,7 +254,7 @@ export function enableMcpSessions(app: App): McpSessions {
   app.host.wrapFetch = sessions.handle;
   app.host.wrapNodeRequest = sessions.handleNode;
   app.listeners.add((r) => {
-    if (r.kind === "ok" || r.kind === "rolled-back") sessions.reloaded();
+    if (r.kind === "reloaded" || r.kind === "rolled-back") sessions.reloaded();
   });
   return sessions;
 }

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { report, type ErrorReport } from "../errors.ts";
 import { errorJson } from "../log-json.ts";
 import { shown } from "../paths.ts";
-import type { ReloadResult } from "../reloader.ts";
+import type { Outcome, Reloaded } from "../core/outcome.ts";
 
 /** What the tools read from the running app. */
 export interface DevView {
@@ -17,11 +17,12 @@ export interface DevView {
   graph: { paths(): Iterable<string>; deps(p: string): string[]; importers(p: string): string[] };
   isUserFile(p: string): boolean;
   /** The last reload that ran something (or failed), and when it finished. */
-  last(): { result: ReloadResult; at: number } | undefined;
+  last(): { result: Outcome; at: number } | undefined;
   /** The last reload that succeeded: `why` explains it. */
-  lastOk(): Extract<ReloadResult, { kind: "ok" }> | undefined;
+  lastOk(): Reloaded | undefined;
   lastError(): unknown;
-  reloadAll(): Promise<void>;
+  /** Runs every module again (as r + Enter does); resolves with the outcome. */
+  reloadAll(): Promise<Outcome | undefined>;
   /** Restarts the app process (a fresh Bun process, every module loaded anew). */
   restart(): void;
   logs(n: number): string[];
@@ -38,18 +39,20 @@ export interface DevTool {
 export function devTools(v: DevView): DevTool[] {
   const rel = (p: string) => shown(p, v.cwd);
   const file = (args: Record<string, unknown>) => (typeof args.file === "string" ? resolve(v.cwd, args.file) : undefined);
-  const errorOf = (err: unknown): ErrorReport & Record<string, unknown> => {
-    const e = errorJson(report(err, v.isUserFile));
+  const reportOf = (r: ErrorReport): ErrorReport & Record<string, unknown> => {
+    const e = errorJson(r);
     return { ...e, file: e.file && rel(e.file) } as ErrorReport & Record<string, unknown>;
   };
-  const summary = (l: { result: ReloadResult; at: number } | undefined) => {
+  const errorOf = (err: unknown) => reportOf(report(err, v.isUserFile));
+  const summary = (l: { result: Outcome; at: number } | undefined) => {
     if (!l) return null;
     const r = l.result;
-    const base = { at: new Date(l.at).toISOString(), files: r.files.map(rel) };
-    if (r.kind === "ok") return { ...base, ok: true, executed: r.executed.map(rel), ms: Math.round(r.ms * 10) / 10 };
-    if (r.kind === "skipped") return { ...base, ok: true, skipped: r.reason };
+    const base = { at: new Date(l.at).toISOString(), files: "files" in r ? r.files.map(rel) : [] };
+    if (r.kind === "reloaded") return { ...base, ok: true, executed: r.executed.map(rel), ms: Math.round(r.ms * 10) / 10 };
+    if (r.kind === "ignored") return { ...base, ok: true, skipped: r.reason.why };
     // rolled-back: the last good code runs again; failed: it never stopped running.
-    return { ...base, ok: false, outcome: r.kind, phase: r.phase, error: errorOf(r.error) };
+    if (r.kind === "rolled-back" || r.kind === "failed") return { ...base, ok: false, outcome: r.kind, phase: r.phase, error: reportOf(r.error) };
+    return { ...base, ok: true, outcome: r.kind };
   };
   const known = (p: string | undefined) => {
     if (!p) throw new Error("give a file, relative to the project folder (e.g. src/routes.ts)");
@@ -83,8 +86,8 @@ export function devTools(v: DevView): DevTool[] {
           setTimeout(() => v.restart(), 50);
           return "restarting the app process; call status in a moment";
         }
-        await v.reloadAll();
-        return summary(v.last());
+        const outcome = await v.reloadAll();
+        return outcome ? summary({ result: outcome, at: Date.now() }) : "no reload ran (the app is restarting or down); call status in a moment";
       },
     },
     {
@@ -108,7 +111,7 @@ export function devTools(v: DevView): DevTool[] {
         if (!last.executed.includes(f)) return `${rel(f)} did not run in the last reload (of ${last.files.map(rel).join(", ")})`;
         const chain = [f];
         for (let p = f; ; ) {
-          const cause = last.because.get(p);
+          const cause = last.because[p];
           if (!cause || cause === p || chain.includes(cause)) break;
           chain.push((p = cause));
         }

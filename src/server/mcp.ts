@@ -5,27 +5,25 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "bun";
 import type { App } from "../app.ts";
-import type { ReloadResult } from "../reloader.ts";
+import type { Outcome, Reloaded } from "../core/outcome.ts";
+import { render } from "../core/render.ts";
 import { OutputTail } from "../output-tail.ts";
 import { mcpHandler, MCP_PATH } from "./mcp-endpoint.ts";
 import { devTools, type DevView } from "./mcp-tools.ts";
 
 /** Adds `POST /__hmr-run/mcp` to every server the app starts; tees output for the `logs` tool. */
-export function enableMcp(app: App, cwd: string, restart: () => void): void {
+export function enableMcp(app: App, cwd: string): void {
   const tail = new OutputTail();
   tail.install();
   const startedAt = Date.now();
-  let last: { result: ReloadResult; at: number } | undefined;
-  let lastOk: Extract<ReloadResult, { kind: "ok" }> | undefined;
-  let started = false;
+  let last: { result: Outcome; at: number } | undefined;
+  let lastOk: Reloaded | undefined;
   app.listeners.add((result) => {
-    if (result.kind === "skipped") return;
-    // The first successful load is the start, not a reload.
-    const first = !started && result.kind === "ok";
-    started ||= first;
-    if (first) return;
+    // hmr-run's own lines are printed by the hmr-run process: the tail gets them here.
+    for (const l of render(result, { entry: app.o.entry })) if (l.level !== "debug") tail.push("stderr", `[${l.level}] [hmr-run] ${l.message}\n`);
+    if (result.kind !== "reloaded" && result.kind !== "rolled-back" && result.kind !== "failed") return;
     last = { result, at: Date.now() };
-    if (result.kind === "ok") lastOk = result;
+    if (result.kind === "reloaded") lastOk = result;
   });
   const view: DevView = {
     entry: app.o.entry,
@@ -37,8 +35,8 @@ export function enableMcp(app: App, cwd: string, restart: () => void): void {
     last: () => last,
     lastOk: () => lastOk,
     lastError: () => app.lastError,
-    reloadAll: () => app.reloadAll(),
-    restart,
+    reloadAll: () => app.askAndWait({ what: "reloadAll" }),
+    restart: () => app.ask({ what: "restart" }),
     logs: (n) => tail.last(n),
   };
   const tools = devTools(view);

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { App } from "../app.ts";
-import { report, where } from "../errors.ts";
-import type { ReloadResult } from "../reloader.ts";
+import { where, type ErrorReport } from "../errors.ts";
+import type { Outcome } from "../core/outcome.ts";
 import { RefreshChannel, type ErrorPayload } from "./refresh-channel.ts";
 import { inject, isHtml, MARKER, wantsInjection } from "./refresh-inject.ts";
 
@@ -17,7 +17,7 @@ export const REFRESH_PATH = "/__hmr-run/events";
 /** Wires browser refresh into `app`: the state stream, the HTML rewrite, the reload listener. */
 export function enableRefresh(app: App): RefreshChannel {
   const channel = new RefreshChannel(REFRESH_PATH);
-  app.listeners.add((res) => onReload(channel, res, app.isUserFile));
+  app.listeners.add((o) => onOutcome(channel, o));
   app.host.ownRoutes[REFRESH_PATH] = channel.handle;
   app.host.transform = (res, req) => (wantsInjection(res, req) ? inject(res, scriptTag(channel)) : res);
   // Static routes that are not HTML keep Bun's native handling (Last-Modified, 304s): byte-identical.
@@ -26,13 +26,13 @@ export function enableRefresh(app: App): RefreshChannel {
   return channel;
 }
 
-function onReload(channel: RefreshChannel, res: ReloadResult, isUserFile: (f: string) => boolean): void {
-  if (res.kind === "ok") channel.reloaded();
-  else if (res.kind === "failed" || res.kind === "rolled-back") channel.failed(payloadOf(res.error, isUserFile));
+/** What open pages do after an outcome: reload for new code, show an overlay for a failure. */
+function onOutcome(channel: RefreshChannel, o: Outcome): void {
+  if (o.kind === "reloaded" || o.kind === "workers-restarted") channel.reloaded();
+  else if (o.kind === "failed" || o.kind === "rolled-back") channel.failed(payloadOf(o.error));
 }
 
-function payloadOf(err: unknown, isUserFile: (f: string) => boolean): ErrorPayload {
-  const r = report(err, isUserFile);
+function payloadOf(r: ErrorReport): ErrorPayload {
   return { message: r.message, file: r.location && where(r.location), frame: r.frame };
 }
 

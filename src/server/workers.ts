@@ -19,10 +19,6 @@ export interface WorkerHost {
   deps(file: string): string[];
   /** Says once that a shape is not reloaded (node:cluster workers). */
   warn(msg: string): void;
-  /** Workers restarted after `changed` files were saved. */
-  restarted(changed: string[], workers: string[], ms: number): void;
-  /** A changed file does not parse: the workers keep running their old code. */
-  failed(changed: string[], error: unknown, ms: number): void;
 }
 
 /** A worker the app started, as the reloader sees it. */
@@ -84,15 +80,13 @@ export class Workers {
 
   /**
    * Restarts `workers` (from `using`) after the main thread's part of the reload of
-   * `batch` succeeded, once the changed files parse; reports either way.
+   * `batch` succeeded, once the changed files parse: the worker files restarted, or the
+   * error that kept the old workers running.
    */
-  restartFor(workers: Tracked[], batch: Set<string>, started: number): void {
-    if (!workers.length) return;
+  restartFor(workers: Tracked[], batch: Set<string>): { restarted: string[] } | { error: unknown } {
     const changed = [...batch].filter((f) => workers.some((w) => w.modules.has(f)));
     const out = this.restart(workers, changed);
-    const ms = performance.now() - started;
-    if (!Array.isArray(out)) this.host.failed(changed, out.error, ms);
-    else if (out.length) this.host.restarted(changed, out, ms);
+    return Array.isArray(out) ? { restarted: out } : out;
   }
 
   private restart(workers: Tracked[], changed: string[]): string[] | { error: unknown } {

@@ -10,6 +10,13 @@ import type { Subprocess } from "bun";
 import type { FromApp } from "./protocol.ts";
 import { shellEnv } from "../env/shell.ts";
 
+/** What an app process is started with, before its options arrive: where, and Bun's own flags. */
+export interface SpawnPlace {
+  cwd: string;
+  /** Flags for `bun` itself (`--smol`, `--inspect=...`, `--preload x`), in order. */
+  bunArgs: string[];
+}
+
 const APP_MAIN = join(import.meta.dir, "..", "dev.ts");
 
 export type Stdin = "inherit" | "ignore";
@@ -18,14 +25,15 @@ export type Stdin = "inherit" | "ignore";
 export interface AppChild {
   readonly proc: Subprocess;
   readonly stdin: Stdin;
+  readonly place: SpawnPlace;
   /** `performance.now()` when it was spawned. */
   readonly spawnedAt: number;
   /** Sets where its messages and its exit go; anything that came before is delivered now. */
   attach(onMessage: (m: FromApp) => void, onExit: (code: number | null, signal: string | null) => void): void;
 }
 
-/** Spawns `bun --no-env-file src/dev.ts` from the shell's environment. */
-export function spawnApp(stdin: Stdin, cwd = process.cwd()): AppChild {
+/** Spawns `bun --no-env-file [bun flags] src/dev.ts` from the shell's environment. */
+export function spawnApp(stdin: Stdin, place: SpawnPlace): AppChild {
   let onMessage: ((m: FromApp) => void) | undefined;
   let onExit: ((code: number | null, signal: string | null) => void) | undefined;
   const early: FromApp[] = [];
@@ -33,9 +41,14 @@ export function spawnApp(stdin: Stdin, cwd = process.cwd()): AppChild {
   const spawnedAt = performance.now();
   // The app process loads the env files itself (src/env/), from the shell's environment:
   // Bun loaded them into this process already, where an edit could not be undone.
-  const proc = Bun.spawn([process.execPath, "--no-env-file", APP_MAIN], {
+  const proc = Bun.spawn([process.execPath, "--no-env-file", ...place.bunArgs, APP_MAIN], {
+    cwd: place.cwd,
+    // A session of its own: Ctrl+C in a terminal reaches hmr-run alone, which hands the
+    // app exactly one signal, as `bun main.ts` would get (not one from the terminal and
+    // one from hmr-run). It still dies with hmr-run (src/child/die-with-parent.ts).
+    detached: true,
     stdio: [stdin, "inherit", "inherit"],
-    env: shellEnv(cwd),
+    env: shellEnv(place.cwd),
     ipc: (m: FromApp) => (onMessage ? onMessage(m) : early.push(m)),
     onExit: (_p, code, signal) => {
       if (onExit) onExit(code, signal as string | null);
@@ -45,6 +58,7 @@ export function spawnApp(stdin: Stdin, cwd = process.cwd()): AppChild {
   return {
     proc,
     stdin,
+    place,
     spawnedAt,
     attach(message, exited) {
       onMessage = message;
@@ -58,16 +72,16 @@ export function spawnApp(stdin: Stdin, cwd = process.cwd()): AppChild {
 let first: AppChild | undefined;
 
 /** Starts the first app process now, for the supervisor to take with `takeEarlyApp`. */
-export function spawnEarlyApp(stdin: Stdin): void {
-  first = spawnApp(stdin);
+export function spawnEarlyApp(stdin: Stdin, place: SpawnPlace): void {
+  first = spawnApp(stdin, place);
 }
 
-/** The app process started early, if it was started with this stdin; only once. */
-export function takeEarlyApp(stdin: Stdin, cwd: string): AppChild | undefined {
+/** The app process started early, if it was started with this stdin, folder and flags; only once. */
+export function takeEarlyApp(stdin: Stdin, place: SpawnPlace): AppChild | undefined {
   const child = first;
   first = undefined;
   if (!child) return undefined;
-  if (child.stdin === stdin && cwd === process.cwd()) return child;
+  if (child.stdin === stdin && child.place.cwd === place.cwd && child.place.bunArgs.join("\0") === place.bunArgs.join("\0")) return child;
   child.proc.kill();
   return undefined;
 }

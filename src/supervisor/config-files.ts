@@ -3,11 +3,8 @@
  * settings): no hot reload can apply an edit to them, a restart can.
  */
 import { readFileSync } from "node:fs";
-import { basename, join } from "node:path";
-
-/** Names that restart the app when their content changes, wherever they are in the watched paths. */
-export const CONFIG_NAMES = ["package.json", "bun.lock", "bun.lockb", "bunfig.toml", "tsconfig.json", "jsconfig.json"];
-const NAMES = new Set(CONFIG_NAMES);
+import { join } from "node:path";
+import { CONFIG_NAMES } from "../core/kind.ts";
 
 /** Remembers each config file's content, so a save that changes nothing (or a touch) restarts nothing. */
 export class ConfigFiles {
@@ -18,10 +15,6 @@ export class ConfigFiles {
   constructor(dirs: string[]) {
     this.paths = [...new Set(dirs)].flatMap((d) => CONFIG_NAMES.map((n) => join(d, n)));
     for (const p of this.paths) this.known.set(p, hashOf(p));
-  }
-
-  is(path: string): boolean {
-    return NAMES.has(basename(path));
   }
 
   /** True when `path` differs from last time (a config file first seen now counts as changed). */

@@ -1,10 +1,12 @@
 /**
- * The messages between the `hmr-run` process (the supervisor) and the app process it
- * starts, over Bun's IPC channel. Types only: neither side loads the other's code.
- * The app process writes its own log lines to the shared terminal, so reload results
- * never cross; only what the supervisor needs to decide restarts does.
+ * The messages between the `hmr-run` process (the supervisor, where the decision core
+ * runs) and the app process it starts, over Bun's IPC channel. Types only: neither side
+ * loads the other's code. Each side handles every message in one exhaustive switch, so a
+ * message added here is a compile error until both handle it.
  */
 
+import type { Ask, ReloadReply, Verdict } from "../core/events.ts";
+import type { Outcome } from "../core/outcome.ts";
 import type { RunOptions } from "../options.ts";
 
 /** Supervisor → app process. */
@@ -16,37 +18,35 @@ export type ToApp =
    * already printed (`said` messages), so a restart does not print them again.
    */
   | { t: "start"; options: RunOptions; parent: number; said: string[] }
-  /** A settled batch of saved files (env files included: the app applies them). */
-  | { t: "changed"; files: string[]; seq: number }
-  /**
-   * A change arrived right after the last batch went out: the rest of the same write
-   * follows in the next "changed" (possibly with no files). The app holds that last batch
-   * until then, so the write is one reload.
-   */
-  | { t: "more" }
-  /** `r` + Enter: re-run every module in place. */
-  | { t: "reloadAll"; seq: number }
-  /** Once a second; an app that stops answering is stuck in a loop. */
+  /** Check these saved files (no dispose, nothing runs); answered with "checked". */
+  | { t: "check"; id: number; files: string[]; force: boolean; full?: string; env: boolean }
+  /** Reload what check `id` accepted (`full`: every module, for this reason); answered with "reloaded". */
+  | { t: "reload"; id: number; full?: string; env: boolean }
+  /** What was reported, for the app's listeners (browser refresh, the MCP endpoint); `tickets` name asks it answers. */
+  | { t: "outcome"; outcome: Outcome; tickets?: number[] }
+  /** Once a second; an app that stops answering is hung (or paused in a debugger). */
   | { t: "ping" }
-  /** Run dispose hooks, close servers, exit 0. */
+  /** Run dispose hooks, close servers, exit 0 (a restart, `q`, a closed MCP stdin). */
   | { t: "stop" };
 
 /** App process → supervisor. */
 export type FromApp =
-  /** The first load finished: `urls` it serves on, `loaded` false while it waits for a fix. */
-  | { t: "ready"; urls: string[]; loaded: boolean; port?: number; mcpStdio: boolean }
-  /** Every reload asked for up to batch `seq` has finished. */
-  | { t: "idle"; seq: number }
+  /** The first load finished: `urls` it serves on, `loaded` false while it waits for a fix (`failure` says why). */
+  | { t: "ready"; urls: string[]; loaded: boolean; port?: number; mcpStdio: boolean; failure?: Outcome }
+  | { t: "checked"; id: number; verdict: Verdict }
+  | { t: "reloaded"; id: number; reply: ReloadReply }
   | { t: "pong" }
   /** The app cannot start for a reason no save fixes (port in use, missing export, bad env file). */
   | { t: "fatal"; message: string }
-  /** A restart of the app process was asked for from inside it (the MCP endpoint's reload tool). */
-  | { t: "restart"; why: string }
+  /** A reload or a restart asked for from inside the app (the MCP endpoint's tool, `invalidate()`). */
+  | { t: "asked"; ask: Ask; ticket?: number }
   /** An MCP stdio session's set-up messages changed: a restarted app process is introduced to them. */
   | { t: "mcpSession"; messages: object[] }
   /** The session is over (an MCP client closed stdin): hmr-run stops. */
-  | { t: "quit"; why: "stdin" }
+  | { t: "quit" }
   /** Said once per run (`main.ts asks for port 3000`, overridden by --port): a restarted app process stays quiet about it. */
   | { t: "said"; line: string }
   /** A module has been loading for a while (a top-level await that never settles?). */
-  | { t: "slow"; path: string };
+  | { t: "slow"; module: string }
+  /** A signal reached the app: `handled` when the app listens for it itself (its shutdown takes its bound). */
+  | { t: "stopping"; handled: boolean };

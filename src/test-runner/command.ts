@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { createLogger } from "../log.ts";
 import { inScope, type Scope } from "../loader/scope.ts";
 import { Watcher } from "../watcher.ts";
+import { Batches } from "../watch/batches.ts";
 import { UsageError } from "../options.ts";
 import { parseTestArgs, TEST_USAGE, type TestArgs } from "./args.ts";
 import { Project } from "./project.ts";
@@ -42,7 +43,8 @@ export async function runTestCommand(argv: string[]): Promise<void> {
     beforeRun: args.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
   });
   const outside = [...project.configFiles].filter((f) => !isUserFile(f));
-  const watcher = new Watcher(scope, (files) => void runner.changed(files), { extra: outside, log });
+  const batches = new Batches((files) => void runner.changed(files));
+  const watcher = new Watcher(scope, (path) => batches.add(path), { extra: outside, log });
   watcher.start();
 
   let quitting = false;
@@ -50,6 +52,7 @@ export async function runTestCommand(argv: string[]): Promise<void> {
     if (quitting) process.exit(code);
     quitting = true;
     watcher.close();
+    batches.close();
     await runner.stop();
     process.exit(code);
   };

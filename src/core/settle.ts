@@ -1,13 +1,13 @@
 /**
- * When a batch of changed files goes out. A save is sent after 1 ms of quiet: another
- * process writing three files back to back had them split over two batches once in 12
- * tries with 0.3 ms, never in 60 with 1 ms, and 2 ms cost a leaf edit a third of its time. What comes soon after a batch went out is
+ * When a batch of changed files is complete, the decision core's first question. A save
+ * goes out after 1 ms of quiet: another process writing three files back to back had
+ * them split over two batches once in 12 tries with 0.3 ms, never in 60 with 1 ms, and
+ * 2 ms cost a leaf edit a third of its time. What comes soon after a batch went out is
  * most often the rest of the same write (a tool writing several files, an editor's temp
- * file and rename): the app process is told "more" at once, so that a reload it has not
- * started waits for the rest and a failure of the first part is only told if the rest
- * does not fix it, and the rest goes out after a short quiet. When that follow-up is
- * itself followed, saves keep coming (a formatter over many files, a branch switch, a
- * generator): a storm, gathered over a longer quiet.
+ * file and rename): it goes out after a short quiet, and the core holds a failure of the
+ * first part for it (src/core/core.ts). When that follow-up is itself followed, saves
+ * keep coming (a formatter over many files, a branch switch, a generator): a storm,
+ * gathered over a longer quiet.
  */
 
 export interface SettleOptions {
@@ -35,8 +35,6 @@ export const SETTLE_DEFAULTS: SettleOptions = {
 export interface SettleStep {
   /** Send the pending batch after this many ms of quiet (0: at once). */
   wait: number;
-  /** Tell the app process now that the batch it got last has more coming (once per batch). */
-  more: boolean;
   /** The batch is overdue: it goes out even though changes keep coming. */
   overdue: boolean;
 }
@@ -50,7 +48,6 @@ export class Settle {
   /** A change of the pending batch followed the batch sent last. */
   private follows = false;
   private storm = false;
-  private announced = false;
 
   constructor(private readonly o: SettleOptions = SETTLE_DEFAULTS) {}
 
@@ -61,12 +58,9 @@ export class Settle {
     if (soon) this.follows = true;
     // A storm starts when a follow-up is followed again, and lasts until a quiet flush.
     if (soon && this.lastFollowed) this.storm = true;
-    // Announced in a storm too: a reload that failed on a part holds its report for the rest.
-    const more = soon && !this.announced;
-    if (more) this.announced = true;
     const overdue = now - this.firstAt >= this.o.maxWaitMs;
     const wait = overdue ? 0 : this.storm ? this.o.stormSettleMs : pending > 1 || this.follows ? this.o.multiSettleMs : this.o.settleMs;
-    return { wait, more, overdue };
+    return { wait, overdue };
   }
 
   /** The batch went out at `now`; a storm ends with a batch sent after quiet (not an overdue one). */
@@ -74,7 +68,6 @@ export class Settle {
     this.lastFlush = now;
     this.lastFollowed = this.follows;
     this.follows = false;
-    this.announced = false;
     if (!overdue) this.storm = false;
   }
 }
