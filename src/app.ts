@@ -206,17 +206,14 @@ export class App {
       () => this.entryServer.servingEntry ?? (this.loadingDepth > 0 ? this.hot.caller() : undefined),
       (owner, undo) => this.hot.context(owner).dispose(undo),
     ));
-    const bun = Bun as { serve: unknown; listen: unknown };
-    const { serve, listen } = bun;
-    this.uninstall.push(() => Object.assign(bun, { serve, listen }));
     // A call with no user module on the stack (a tail call, a library's callback) gets a
     // key of its own: "entry" is the server hmr-run starts for the entry's export.
-    this.host.intercept(() => {
+    this.uninstall.push(this.host.intercept(() => {
       const owner = this.hot.caller();
       return owner ? relative(process.cwd(), owner) : "the app";
-    });
+    }));
     this.guardProcess();
-    this.workers.install();
+    this.uninstall.push(this.workers.install());
     this.host.placement.entryExports = servesExport(this.o.entry, this.o.exportName ?? "default");
     this.graph.add(this.o.entry);
     return this.track(this.load({ files: new Set([this.o.entry]), force: true, envFiles: [], forWorkers: [], workerFiles: [], relevant: new Set([this.o.entry]), started: performance.now() }));

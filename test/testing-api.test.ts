@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { startApp, type TestApp } from "hmr-run/testing";
 import { Fixture } from "./support/fixture.ts";
+import { expectUntouched } from "./support/untouched.ts";
 
 const fixtures: Fixture[] = [];
 let app: TestApp | undefined;
@@ -10,6 +11,8 @@ afterEach(async () => {
   await app?.stop();
   app = undefined;
   for (const f of fixtures.splice(0)) f.cleanup();
+  // A stopped app leaves the process as it found it.
+  expectUntouched();
 });
 
 function fixture(files: Record<string, string>): Fixture {

@@ -4,6 +4,8 @@
  * holding the old app alive (Elysia 1.4's `.listen()` registers one per call).
  */
 
+import { patch } from "../runtime/patch.ts";
+
 let current: { ownerOf: () => string | undefined; onOwnerDispose: (owner: string, undo: () => void) => void } = {
   ownerOf: () => undefined,
   onOwnerDispose: () => {},
@@ -19,22 +21,20 @@ export function trackProcessListeners(
   ownerOf: () => string | undefined,
   onOwnerDispose: (owner: string, undo: () => void) => void,
 ): () => void {
-  // Installed once per process, reporting to the latest app (hmr-run/testing starts several).
+  // Patched once per process, reporting to the latest app (hmr-run/testing starts several).
   const mine = { ownerOf, onOwnerDispose };
   current = mine;
-  const proc = process as any;
-  for (const method of METHODS) {
-    const original = proc[method];
-    if (original.__hmrRun) continue;
-    const wrapped = function (this: unknown, event: string | symbol, listener: (...a: any[]) => void) {
-      const owner = current.ownerOf();
-      if (owner) current.onOwnerDispose(owner, () => process.removeListener(event, listener));
-      return original.call(this, event, listener);
-    };
-    Object.defineProperty(wrapped, "__hmrRun", { value: true });
-    proc[method] = wrapped;
-  }
+  const undo = METHODS.map((method) =>
+    patch<(event: string | symbol, listener: (...a: any[]) => void) => unknown>(process, method, `process.${method}`, (original) =>
+      function (this: unknown, event, listener) {
+        const owner = current.ownerOf();
+        if (owner) current.onOwnerDispose(owner, () => process.removeListener(event, listener));
+        return original.call(this, event, listener);
+      },
+    ),
+  );
   return () => {
     if (current === mine) current = { ownerOf: () => undefined, onOwnerDispose: () => {} };
+    for (const u of undo) u();
   };
 }

@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import { isUnder, parentDir } from "../paths.ts";
+import { patch } from "../runtime/patch.ts";
 
 const require_ = createRequire(import.meta.url);
 
@@ -26,14 +27,16 @@ export interface Listing {
 let current: (l: Listing) => void = () => {};
 
 /**
- * Wraps the listing functions once; `onList` gets each listing made in this process and
- * decides whether a module is loading and which one made it.
+ * Wraps the listing functions while an app runs; `onList` gets each listing made in this
+ * process and decides whether a module is loading and which one made it. Returns the
+ * undo, which puts the originals back (src/runtime/patch.ts).
  */
 export function trackListings(onList: (l: Listing) => void): () => void {
-  // Installed once per process, reporting to the latest app (hmr-run/testing starts several).
+  // Patched once per process, reporting to the latest app (hmr-run/testing starts several).
   current = onList;
   const fs = require_("node:fs");
   const fsp = require_("node:fs/promises");
+  // The listings are made again with the originals, unnoticed.
   const readdirSync = fs.readdirSync.__hmrRunOriginal ?? fs.readdirSync;
   const globSync = fs.globSync?.__hmrRunOriginal ?? fs.globSync;
   const readdir = (path: unknown, options: unknown) => {
@@ -47,9 +50,7 @@ export function trackListings(onList: (l: Listing) => void): () => void {
       list: () => sorted(() => (readdirSync(root, { recursive }) as unknown[]).map(String)),
     });
   };
-  wrap(fs, "readdirSync", readdir);
-  wrap(fs, "readdir", readdir);
-  wrap(fsp, "readdir", readdir);
+  const undo = [wrap(fs, "readdirSync", readdir), wrap(fs, "readdir", readdir), wrap(fsp, "readdir", readdir)];
   if (typeof globSync === "function") {
     const glob = (pattern: unknown, options: unknown) => {
       const patterns = typeof pattern === "string" ? [pattern] : Array.isArray(pattern) ? pattern.map(String) : undefined;
@@ -62,15 +63,13 @@ export function trackListings(onList: (l: Listing) => void): () => void {
         list: () => sorted(() => (globSync(pattern, options) as unknown[]).map(String)),
       });
     };
-    wrap(fs, "globSync", glob);
-    wrap(fs, "glob", glob);
-    if (typeof fsp.glob === "function") wrap(fsp, "glob", glob);
+    undo.push(wrap(fs, "globSync", glob), wrap(fs, "glob", glob));
+    if (typeof fsp.glob === "function") undo.push(wrap(fsp, "glob", glob));
   }
-  trackBunGlob();
-  trackFileSystemRouter();
-  // The wrappers stay (a module may hold one already); this app stops hearing of listings.
+  undo.push(...trackBunGlob(), ...trackFileSystemRouter());
   return () => {
     if (current === onList) current = () => {};
+    for (const u of undo) u();
   };
 }
 
@@ -81,17 +80,21 @@ const patterns = new WeakMap<object, string>();
  * keeps it (`import { Glob } from "bun"` in a module loaded later gets the subclass;
  * measured on Bun 1.4.5). Its scans are noticed through the shared prototype.
  */
-function trackBunGlob(): void {
-  const Original = Bun.Glob as typeof Bun.Glob & { __hmrRun?: true };
-  if (Original.__hmrRun) return;
-  class Glob extends Original {
-    constructor(pattern: string) {
-      super(pattern);
-      patterns.set(this, pattern);
-    }
-  }
-  Object.defineProperty(Glob, "__hmrRun", { value: true });
-  (Bun as { Glob: typeof Bun.Glob }).Glob = Glob;
+function trackBunGlob(): Array<() => void> {
+  // The class Bun made, also while another app's subclass stands in for it.
+  const Original = ((Bun.Glob as { __hmrRunOriginal?: typeof Bun.Glob }).__hmrRunOriginal ?? Bun.Glob) as typeof Bun.Glob;
+  const undo = [
+    patch<typeof Bun.Glob>(Bun, "Glob", "Bun.Glob", (Real) => {
+      class Glob extends Real {
+        constructor(pattern: string) {
+          super(pattern);
+          patterns.set(this, pattern);
+        }
+      }
+      Object.defineProperty(Glob, "__hmrRunOriginal", { value: Real });
+      return Glob;
+    }),
+  ];
   const proto = Original.prototype as unknown as Record<string, unknown>;
   const scanSync = proto.scanSync as (this: Bun.Glob, o?: unknown) => Iterable<string>;
   const scan = (self: unknown, options: unknown) => {
@@ -105,37 +108,40 @@ function trackBunGlob(): void {
       list: () => sorted(() => [...scanSync.call(self as Bun.Glob, options)]),
     });
   };
-  wrap(proto, "scanSync", (options: unknown, _: unknown, self: unknown) => scan(self, options));
-  wrap(proto, "scan", (options: unknown, _: unknown, self: unknown) => scan(self, options));
+  undo.push(wrap(proto, "scanSync", (options: unknown, _: unknown, self: unknown) => scan(self, options)));
+  undo.push(wrap(proto, "scan", (options: unknown, _: unknown, self: unknown) => scan(self, options)));
+  return undo;
 }
 
 /** `new Bun.FileSystemRouter({ dir })` lists its folder once, when it is made. */
-function trackFileSystemRouter(): void {
-  const Original = Bun.FileSystemRouter as typeof Bun.FileSystemRouter & { __hmrRun?: true };
-  if (typeof Original !== "function" || Original.__hmrRun) return;
-  class FileSystemRouter extends Original {
-    constructor(options: ConstructorParameters<typeof Bun.FileSystemRouter>[0]) {
-      super(options);
-      // Bun caches the folder's entries for the process: a router made again when its
-      // module re-runs would miss new files. reload() lists the folder as a fresh process would.
-      this.reload();
-      const root = typeof options?.dir === "string" ? resolve(options.dir) : undefined;
-      if (root === undefined) return;
-      note({
-        root,
-        shallow: false,
-        signature: `Bun.FileSystemRouter ${safeJson(options)}`,
-        list: () =>
-          sorted(() => {
-            const fresh = new Original(options);
-            fresh.reload();
-            return Object.keys(fresh.routes);
-          }),
-      });
-    }
-  }
-  Object.defineProperty(FileSystemRouter, "__hmrRun", { value: true });
-  (Bun as { FileSystemRouter: typeof Bun.FileSystemRouter }).FileSystemRouter = FileSystemRouter;
+function trackFileSystemRouter(): Array<() => void> {
+  if (typeof Bun.FileSystemRouter !== "function") return [];
+  return [
+    patch<typeof Bun.FileSystemRouter>(Bun, "FileSystemRouter", "Bun.FileSystemRouter", (Original) => {
+      class FileSystemRouter extends Original {
+        constructor(options: ConstructorParameters<typeof Bun.FileSystemRouter>[0]) {
+          super(options);
+          // Bun caches the folder's entries for the process: a router made again when its
+          // module re-runs would miss new files. reload() lists the folder as a fresh process would.
+          this.reload();
+          const root = typeof options?.dir === "string" ? resolve(options.dir) : undefined;
+          if (root === undefined) return;
+          note({
+            root,
+            shallow: false,
+            signature: `Bun.FileSystemRouter ${safeJson(options)}`,
+            list: () =>
+              sorted(() => {
+                const fresh = new Original(options);
+                fresh.reload();
+                return Object.keys(fresh.routes);
+              }),
+          });
+        }
+      }
+      return FileSystemRouter;
+    }),
+  ];
 }
 
 function note(l: Listing): void {
@@ -146,17 +152,16 @@ function note(l: Listing): void {
   }
 }
 
-function wrap(obj: Record<string, unknown>, name: string, seen: (a: unknown, b: unknown, self: unknown) => void): void {
-  const original = obj[name] as ((...a: unknown[]) => unknown) & { __hmrRun?: true };
-  if (typeof original !== "function" || original.__hmrRun) return;
-  const wrapped = function (this: unknown, ...args: unknown[]) {
-    seen(args[0], args[1], this);
-    return original.apply(this, args);
-  };
-  Object.defineProperty(wrapped, "__hmrRun", { value: true });
-  Object.defineProperty(wrapped, "__hmrRunOriginal", { value: original });
-  Object.defineProperty(wrapped, "name", { value: name });
-  obj[name] = wrapped;
+function wrap(obj: Record<string, unknown>, name: string, seen: (a: unknown, b: unknown, self: unknown) => void): () => void {
+  return patch<(...a: unknown[]) => unknown>(obj, name, `listing ${name}`, (original) => {
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      seen(args[0], args[1], this);
+      return original.apply(this, args);
+    };
+    Object.defineProperty(wrapped, "__hmrRunOriginal", { value: original });
+    Object.defineProperty(wrapped, "name", { value: name });
+    return wrapped;
+  });
 }
 
 function toPath(p: unknown): string | undefined {

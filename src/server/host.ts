@@ -3,6 +3,7 @@
  * every later call from the same place (a re-run module, Elysia's `.listen()`) swaps
  * the handlers into the running server, so sockets and connections survive reloads.
  */
+import { patch } from "../runtime/patch.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "bun";
 import { exposureWarning } from "./exposure.ts";
@@ -94,15 +95,22 @@ export class Host {
     });
   }
 
-  /** Replaces `Bun.serve` and node:http's listen so the app's own calls land here; `keyOf` names the calling place. */
-  intercept(keyOf: () => string): void {
+  /** Replaces `Bun.serve`, `Bun.listen` and node:http's listen so the app's own calls land here; `keyOf` names the calling place. Returns the undo. */
+  intercept(keyOf: () => string): () => void {
     this.keyOf = keyOf;
-    this.node.install();
-    this.tcp.install();
-    (Bun as any).serve = (options: Options) => {
-      // node:http calls Bun.serve inside listen(), and checks that it got a real server back.
-      if (NodeServers.isInternal(options)) return this.node.serveInternal(this.realServe as (o: unknown) => Server<any>, options);
-      return this.serve(options ?? {}, this.nextKey());
+    const undo = [
+      this.node.install(),
+      this.tcp.install(),
+      patch<typeof Bun.serve>(Bun, "serve", "Bun.serve", () =>
+        ((options: Options) => {
+          // node:http calls Bun.serve inside listen(), and checks that it got a real server back.
+          if (NodeServers.isInternal(options)) return this.node.serveInternal(this.realServe as (o: unknown) => Server<any>, options);
+          return this.serve(options ?? {}, this.nextKey());
+        }) as unknown as typeof Bun.serve,
+      ),
+    ];
+    return () => {
+      for (const u of undo.reverse()) u();
     };
   }
 

@@ -8,6 +8,7 @@
 import http from "node:http";
 import type { Server } from "bun";
 import { ServeError } from "./serve-error.ts";
+import { patch, patchProperty } from "../runtime/patch.ts";
 
 type NodeServer = http.Server & Record<PropertyKey, any>;
 
@@ -63,7 +64,7 @@ export class NodeServers {
   /** Set while a node server binds: the Bun.serve call inside belongs to it. */
   private binding: { bun?: Server<any>; error?: unknown } | undefined;
   private get orig(): Record<string, Function> {
-    return patched().orig;
+    return state().orig;
   }
 
   constructor(private host: NodeHost) {}
@@ -86,11 +87,17 @@ export class NodeServers {
   }
 
   /**
-   * Patches `http.Server.prototype` (https servers inherit it), once per process; the
-   * patches report to the latest app (hmr-run/testing starts several in one process).
+   * Patches `http.Server.prototype` (https servers inherit it) until the returned undo;
+   * the patches report to the latest app (hmr-run/testing starts several in one process).
    */
-  install(): void {
-    patched().active = this;
+  install(): () => void {
+    const st = state();
+    st.active = this;
+    const undo = patchProto(st);
+    return () => {
+      if (st.active === this) st.active = undefined;
+      undo();
+    };
   }
 
   /** Does this app manage `server` (it took over a socket, or holds one)? */
@@ -261,46 +268,66 @@ export class NodeServers {
 const KEY = Symbol.for("hmr-run.node-http");
 
 /** The process-wide patch of `http.Server.prototype`, made on first use. */
-function patched(): { active: NodeServers | undefined; orig: Record<string, Function> } {
+interface PatchState {
+  active: NodeServers | undefined;
+  /** The prototype's own methods, as they were: what a managed or unmanaged server really calls. */
+  orig: Record<string, Function>;
+}
+
+/** One state per process, shared by every copy of hmr-run loaded in it. */
+function state(): PatchState {
   const g = globalThis as any;
-  if (g[KEY]) return g[KEY];
-  const state: { active: NodeServers | undefined; orig: Record<string, Function> } = { active: undefined, orig: {} };
-  g[KEY] = state;
+  return (g[KEY] ??= { active: undefined, orig: {} });
+}
+
+function patchProto(st: PatchState): () => void {
   const proto = http.Server.prototype as NodeServer;
-  const o = state.orig;
-  o.listen = proto.listen;
-  o.close = proto.close;
-  const app = () => state.active as unknown as { manages(s: NodeServer): boolean; listen(s: NodeServer, a: unknown[]): NodeServer; close(s: NodeServer, cb?: unknown): NodeServer; adoptedSlot(s: NodeServer): Slot | undefined } | undefined;
-  proto.listen = function (this: NodeServer, ...args: unknown[]) {
-    const a = app();
-    if (!a || a.manages(this)) return o.listen!.apply(this, args);
-    return a.listen(this, args);
-  } as any;
-  proto.close = function (this: NodeServer, cb?: (err?: Error) => void) {
-    const a = app();
-    return a ? a.close(this, cb) : o.close!.call(this, cb);
-  } as any;
-  for (const name of SOCKET_METHODS) {
-    const fn = (o[name] = proto[name] as Function);
-    proto[name] = function (this: NodeServer, ...args: unknown[]) {
-      const slot = app()?.adoptedSlot(this);
-      if (!slot) return fn.apply(this, args);
-      const out = fn.apply(slot.real, args);
-      return out === slot.real ? this : out;
-    };
-  }
+  const o = st.orig;
+  const app = () => st.active as unknown as { manages(s: NodeServer): boolean; listen(s: NodeServer, a: unknown[]): NodeServer; close(s: NodeServer, cb?: unknown): NodeServer; adoptedSlot(s: NodeServer): Slot | undefined } | undefined;
+  const undo = [
+    patch<Function>(proto, "listen", "http.Server.prototype.listen", (listen) => {
+      o.listen = listen;
+      return function (this: NodeServer, ...args: unknown[]) {
+        const a = app();
+        if (!a || a.manages(this)) return listen.apply(this, args);
+        return a.listen(this, args);
+      };
+    }),
+    patch<Function>(proto, "close", "http.Server.prototype.close", (close) => {
+      o.close = close;
+      return function (this: NodeServer, cb?: (err?: Error) => void) {
+        const a = app();
+        return a ? a.close(this, cb) : close.call(this, cb);
+      };
+    }),
+    ...SOCKET_METHODS.map((name) =>
+      patch<Function>(proto, name, `http.Server.prototype.${name}`, (fn) => {
+        o[name] = fn;
+        return function (this: NodeServer, ...args: unknown[]) {
+          const slot = app()?.adoptedSlot(this);
+          if (!slot) return fn.apply(this, args);
+          const out = fn.apply(slot.real, args);
+          return out === slot.real ? this : out;
+        };
+      }),
+    ),
+  ];
   const listening = Object.getOwnPropertyDescriptor(proto, "listening");
   if (listening?.get) {
     const get = listening.get;
-    Object.defineProperty(proto, "listening", {
-      ...listening,
-      get(this: NodeServer) {
-        const slot = app()?.adoptedSlot(this);
-        return slot ? slot.current === this && get.call(slot.real) : get.call(this);
-      },
-    });
+    undo.push(
+      patchProperty(proto, "listening", "http.Server.prototype.listening", () => ({
+        ...listening,
+        get(this: NodeServer) {
+          const slot = app()?.adoptedSlot(this);
+          return slot ? slot.current === this && get.call(slot.real) : get.call(this);
+        },
+      })),
+    );
   }
-  return state;
+  return () => {
+    for (const u of undo) u();
+  };
 }
 
 function isListening(server: NodeServer): boolean {

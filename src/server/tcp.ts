@@ -3,6 +3,7 @@
  * its socket handlers into the same listener (`listener.reload`), so the port stays
  * open and new connections get the new code.
  */
+import { patch } from "../runtime/patch.ts";
 import type { TCPSocketListener, UnixSocketListener } from "bun";
 import { ServeError } from "./serve-error.ts";
 
@@ -33,9 +34,9 @@ export class TcpServers {
 
   constructor(private host: TcpHost) {}
 
-  /** Replaces `Bun.listen` so the app's listeners survive reloads. */
-  install(): void {
-    (Bun as any).listen = (options: Options) => this.listen(options ?? {});
+  /** Replaces `Bun.listen` so the app's listeners survive reloads; returns the undo. */
+  install(): () => void {
+    return patch<typeof Bun.listen>(Bun, "listen", "Bun.listen", () => ((options: Options) => this.listen(options ?? {})) as typeof Bun.listen);
   }
 
   has(key: string): boolean {

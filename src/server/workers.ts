@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { loaderFor, transpiler } from "../loader/scan.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { patch } from "../runtime/patch.ts";
 
 /** What the workers need from the app. */
 export interface WorkerHost {
@@ -38,35 +39,46 @@ export class Workers {
 
   constructor(readonly host: WorkerHost) {}
 
-  /** Wraps `Worker` and `node:worker_threads`' Worker, once per process; they report to the latest app. */
-  install(): void {
+  /**
+   * Wraps `Worker`, `node:worker_threads`' Worker and `cluster.fork` until the returned
+   * undo; they report to the latest app (hmr-run/testing starts several in one process).
+   */
+  install(): () => void {
     const g = globalThis as any;
-    if (g[KEY]) return void (g[KEY].active = this);
-    const state = { active: this as Workers };
-    g[KEY] = state;
-    const WebWorker = globalThis.Worker;
-    const wrapped = function Worker(url: string | URL, options?: WorkerOptions) {
-      return state.active.web(WebWorker, url, options);
-    } as unknown as typeof globalThis.Worker;
-    wrapped.prototype = WebWorker.prototype;
-    globalThis.Worker = wrapped;
-    // Patched on the CommonJS exports before any ESM import of it: ESM namespaces of
-    // node builtins are built from them on first import (measured, Bun 1.4.5).
-    const threads = require("node:worker_threads");
-    const NodeWorker = threads.Worker;
-    const nodeWrapped = function Worker(url: string | URL, options?: Record<string, unknown>) {
-      return state.active.node(NodeWorker, url, options);
-    };
-    nodeWrapped.prototype = NodeWorker.prototype;
-    threads.Worker = nodeWrapped;
-    // Cluster workers are processes of their own, out of hmr-run's reach: say so once.
-    const cluster = require("node:cluster");
-    const fork = cluster.fork;
-    let said = false;
-    cluster.fork = function (this: unknown, ...args: unknown[]) {
-      if (!said) state.active.host.warn("node:cluster workers are separate processes: hmr-run reloads only this one; restart (R + Enter) to update the workers");
-      said = true;
-      return fork.apply(this, args);
+    // One state per process, shared by every copy of hmr-run loaded in it.
+    const state: { active: Workers | undefined } = (g[KEY] ??= { active: undefined });
+    state.active = this;
+    const active = () => state.active ?? this;
+    const undo = [
+      patch<typeof globalThis.Worker>(globalThis, "Worker", "Worker", (WebWorker) => {
+        const wrapped = function Worker(url: string | URL, options?: WorkerOptions) {
+          return active().web(WebWorker, url, options);
+        } as unknown as typeof globalThis.Worker;
+        wrapped.prototype = WebWorker.prototype;
+        return wrapped;
+      }),
+      // Patched on the CommonJS exports before any ESM import of it: ESM namespaces of
+      // node builtins are built from them on first import (measured, Bun 1.4.5).
+      patch<any>(require("node:worker_threads"), "Worker", "worker_threads.Worker", (NodeWorker) => {
+        const nodeWrapped = function Worker(url: string | URL, options?: Record<string, unknown>) {
+          return active().node(NodeWorker, url, options);
+        };
+        nodeWrapped.prototype = NodeWorker.prototype;
+        return nodeWrapped;
+      }),
+      // Cluster workers are processes of their own, out of hmr-run's reach: say so once.
+      patch<(...a: unknown[]) => unknown>(require("node:cluster"), "fork", "cluster.fork", (fork) => {
+        let said = false;
+        return function (this: unknown, ...args: unknown[]) {
+          if (!said) active().host.warn("node:cluster workers are separate processes: hmr-run reloads only this one; restart (R + Enter) to update the workers");
+          said = true;
+          return fork.apply(this, args);
+        };
+      }),
+    ];
+    return () => {
+      if (state.active === this) state.active = undefined;
+      for (const u of undo) u();
     };
   }
 

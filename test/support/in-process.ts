@@ -3,6 +3,7 @@
 import { afterEach } from "bun:test";
 import { startApp, type TestApp } from "hmr-run/testing";
 import { Fixture } from "./fixture.ts";
+import { expectUntouched } from "./untouched.ts";
 
 /** Registers the per-test cleanup; `start` writes `files` and serves their `main.ts`. */
 export function inProcessApps() {
@@ -12,6 +13,8 @@ export function inProcessApps() {
     await app?.stop();
     app = undefined;
     for (const f of fixtures.splice(0)) f.cleanup();
+    // A stopped app leaves the process as it found it.
+    expectUntouched();
   });
   return {
     async start(files: Record<string, string>): Promise<TestApp> {

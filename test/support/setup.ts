@@ -4,3 +4,5 @@
 // `bun run test` (`bun test --timeout 30000`). This keeps the first file in line with it.
 import { setDefaultTimeout } from "bun:test";
 setDefaultTimeout(30_000);
+// Snapshots the globals hmr-run patches before any app runs in this process (see untouched.ts).
+import "./untouched.ts";
