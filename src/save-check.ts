@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { ModuleGraph } from "./graph.ts";
 import { loaderFor, scanModule, transform } from "./loader/scan.ts";
+import { withoutBom } from "./loader/rewrite.ts";
 import { atFile } from "./errors.ts";
 import { badDataFile } from "./check/data.ts";
 import { brokenImport, type ChangedModule, type MissingExport } from "./check/imports.ts";
@@ -100,7 +101,12 @@ export class SaveCheck {
       let text: string;
       try {
         text = readFileSync(f, "utf8");
-      } catch {
+      } catch (err) {
+        // Unreadable is not deleted: the file is still there, and its next save retries.
+        if (codeOf(err) !== "ENOENT") {
+          refuse(f, unreadable(f, err));
+          continue;
+        }
         const still = this.stillImported(f, batch);
         if (still) refuse(f, new Error(`${rel(f)} was deleted but ${rel(still)} still imports it`));
         // Reached only through import(): evict it, so the next import() fails rather than
@@ -218,8 +224,22 @@ export class SaveCheck {
 
 const isCode = (p: string) => loaderFor(p) !== undefined;
 
+/** Why a saved module that exists cannot be checked (a permission, a read error). */
+export function unreadable(file: string, error: unknown): Error {
+  const code = codeOf(error);
+  if (code === "EACCES" || code === "EPERM") return new Error(`permission denied reading ${rel(file)} (chmod?)`);
+  return new Error(`cannot read ${rel(file)} (${code ?? String(error)})`);
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
 /** "Cannot find module", pointing at the import in the file (for the code frame). */
-function missingImport(file: string, text: string, spec: string): Error {
+function missingImport(file: string, source: string, spec: string): Error {
+  // Columns as Bun counts them: a leading BOM is not part of the first line.
+  const text = withoutBom(source);
   const err = new Error(`Cannot find module '${spec}' imported from ${rel(file)}`) as Error & { position?: unknown };
   const at = Math.max(text.indexOf(`"${spec}"`), text.indexOf(`'${spec}'`), text.indexOf("`" + spec + "`"));
   if (at >= 0) {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { scenarios, counter, runCounts, reloadLines } from "./support/scenario.ts";
 import { freePort } from "./support/fixture.ts";
-import { renameSync, unlinkSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, unlinkSync, utimesSync } from "node:fs";
+import { unreadable } from "../src/save-check.ts";
 
 const { start } = scenarios();
 
@@ -98,6 +99,111 @@ describe("edge cases: import.meta.hot", () => {
     await run.until(`{"leaf":1,"main":1}`);
     fx.edit("leaf.ts", `"l1"`, `"l2"`);
     await run.until(`{"leaf":2,"main":1}`);
+  });
+});
+
+describe("edge cases: a BOM and a shebang before the code", () => {
+  const BOM = "\uFEFF";
+  const SHEBANG = "#!/usr/bin/env bun\n";
+  const hotApp = (head: string, label: string) =>
+    head + `let label = "plain";\nif (import.meta.hot) label = "${label}";\nexport default { fetch: () => new Response(label) };\n`;
+
+  test("an entry using import.meta.hot starts, serves and reloads after a BOM, a shebang or both", async () => {
+    for (const head of [BOM + SHEBANG, BOM, SHEBANG]) {
+      const { fx, run } = start({ "main.ts": hotApp(head, "hot1") });
+      await run.until("hot1");
+      fx.edit("main.ts", `"hot1"`, `"hot2"`);
+      await run.until("hot2");
+      await run.stop();
+    }
+  });
+
+  test("errors in such an entry point at their own line", async () => {
+    const { fx, run } = start({ "main.ts": hotApp(BOM + SHEBANG, "hot1") });
+    await run.until("hot1");
+    let m = run.mark();
+    fx.edit("main.ts", `label = "hot1";`, `label = "hot1" +;`);
+    await run.output(/reload failed.*\(main\.ts:3:\d+\)/, m);
+    expect(run.out.slice(m)).toContain(`> 3 | if (import.meta.hot) label = "hot1" +;`);
+    m = run.mark();
+    fx.edit("main.ts", `label = "hot1" +;`, `label = "hot1";\nthrow new Error("line four");`);
+    await run.output(/reload failed.*\(main\.ts:4:\d+\).*line four/, m);
+    expect(await run.get()).toBe("hot1");
+  });
+
+  test("without import.meta.hot, its imports are known and its edits are checked as Bun parses them", async () => {
+    for (const head of [BOM + SHEBANG, SHEBANG]) {
+      const { fx, run } = start({
+        "dep.ts": `export const V = "d1";\n`,
+        "main.ts": head + `import { V } from "./dep.ts";\nexport default { fetch: () => new Response("a " + V) };\n`,
+      });
+      await run.until("a d1");
+      let m = run.mark();
+      fx.edit("main.ts", `"a "`, `"b "`);
+      await run.until("b d1");
+      expect(run.out.slice(m)).not.toContain("reload failed");
+      m = run.mark();
+      fx.write("dep.ts", `export const V = "d2";\n`);
+      await run.until("b d2");
+      // Only main.ts re-runs: a full reload would mean the graph missed its import.
+      expect(await run.reloaded(m)).not.toContain("does not know which module imports");
+      await run.stop();
+    }
+  });
+
+  test("a missing import on the first line after a BOM points at its column", async () => {
+    const { fx, run } = start({
+      "lib.ts": `export const x = 1;\n`,
+      "main.ts": BOM + `import { x } from "./lib.ts";\nexport default { fetch: () => new Response(String(x)) };\n`,
+    });
+    await run.until("1");
+    const m = run.mark();
+    fx.edit("main.ts", `{ x } from "./lib.ts"`, `{ x } from "./lub.ts"`);
+    await run.output(/\(main\.ts:1:19\): Cannot find module '\.\/lub\.ts'/, m);
+  });
+});
+
+describe("edge cases: a module that cannot be read", () => {
+  // Root reads mode-000 files (CAP_DAC_OVERRIDE): as root, the test runs again in a bun
+  // without that capability, where chmod 000 denies reads as it does for other users.
+  const DAC_CAPS = "-dac_override,-dac_read_search";
+  const asRoot = process.getuid?.() === 0 && !process.env.HMR_RUN_TEST_WITHOUT_DAC;
+  const setpriv = Bun.which("setpriv");
+  const CHMOD_TEST = "an imported module made unreadable is refused as such, not taken as deleted";
+
+  test.skipIf(asRoot && !setpriv)(CHMOD_TEST, async () => {
+    if (asRoot) {
+      const inner = Bun.spawn(
+        [setpriv!, `--bounding-set=${DAC_CAPS}`, `--inh-caps=${DAC_CAPS}`, process.execPath, "test", "--timeout", "20000", import.meta.path, "-t", CHMOD_TEST],
+        { env: { ...process.env, HMR_RUN_TEST_WITHOUT_DAC: "1" }, stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err, code] = await Promise.all([new Response(inner.stdout).text(), new Response(inner.stderr).text(), inner.exited]);
+      expect({ code, ran: /\b1 pass\b/.test(err) }, out + err).toEqual({ code: 0, ran: true });
+      return;
+    }
+    const { fx, run } = start({
+      "dep.ts": `export const V = "d1";\n`,
+      "main.ts": `import { V } from "./dep.ts";\nexport default { fetch: () => new Response(V) };\n`,
+    });
+    await run.until("d1");
+    const dep = fx.path("dep.ts");
+    const m = run.mark();
+    chmodSync(dep, 0o000);
+    expect(() => readFileSync(dep), "this process can still read a mode-000 file").toThrow(/EACCES|EPERM/);
+    utimesSync(dep, new Date(), new Date());
+    await run.output(/permission denied reading dep\.ts \(chmod\?\)/, m);
+    expect(run.out.slice(m)).not.toContain("deleted");
+    expect(await run.get()).toBe("d1");
+    chmodSync(dep, 0o644);
+    fx.write("dep.ts", `export const V = "d2";\n`);
+    await run.until("d2");
+  });
+
+  test("each read error says what it is", () => {
+    const fail = (code: string) => unreadable("/app/dep.ts", Object.assign(new Error(code), { code })).message;
+    expect(fail("EACCES")).toMatch(/^permission denied reading .*dep\.ts \(chmod\?\)$/);
+    expect(fail("EPERM")).toMatch(/^permission denied reading .*dep\.ts \(chmod\?\)$/);
+    expect(fail("EIO")).toMatch(/^cannot read .*dep\.ts \(EIO\)$/);
   });
 });
 

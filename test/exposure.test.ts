@@ -13,6 +13,17 @@ const fx = new Fixture(APP, { nodeModules: false });
 afterAll(() => fx.cleanup());
 
 describe("exposure", () => {
+  test("loopback in any spelling the resolver takes is local; what only looks like it is not", () => {
+    const local = ["127.1", "127.0.1", "127.255.0.9", "0x7f.1", "2130706433", "0177.0.0.1", "LOCALHOST", "0:0:0:0:0:0:0:1", "[0::1]", "::ffff:127.0.0.1", "[::ffff:127.9.8.7]", "::ffff:7f00:1"];
+    for (const h of local) expect([h, loopbackOnly(h)]).toEqual([h, true]);
+    const reachable = ["128.0.0.1", "0x80.1", "1.127.0.0.1", "127.0.0.1.5", "127.foo", "user@127.0.0.1", "localhost.example.com", "::ffff:10.0.0.1", "::127.0.0.1", "0", "0.0"];
+    for (const h of reachable) expect([h, loopbackOnly(h)]).toEqual([h, false]);
+    expect(exposureWarning("127.1", 3000, true)).toBeUndefined();
+    expect(exposureWarning("0", 3000, false)).toContain("(all interfaces)");
+    expect(exposureWarning("[0:0:0:0:0:0:0:0]", 3000, false)).toContain("(all interfaces)");
+    expect(exposureWarning("192.168.1.20", 3000, false)).not.toContain("(all interfaces)");
+  });
+
   test("loopback names and addresses are local; the rest is reachable", () => {
     for (const h of ["localhost", "api.localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"]) expect(loopbackOnly(h)).toBe(true);
     for (const h of ["0.0.0.0", "::", "[::]", "192.168.1.20", "10.0.0.1", "my-laptop.lan", "2001:db8::1"]) expect(loopbackOnly(h)).toBe(false);
@@ -22,7 +33,7 @@ describe("exposure", () => {
     expect(exposureWarning("localhost", 3000, true)).toBeUndefined();
   });
 
-  test("--host 0.0.0.0 prints one warning line; --host 127.0.0.1 none", async () => {
+  test("--host 0.0.0.0 prints one warning line; --host 127.0.0.1 or 127.1 none", async () => {
     const run = new Run(fx, ["main.ts", "--host", "0.0.0.0", "--port", "0", "--refresh"]);
     try {
       const out = await run.output("serving");
@@ -33,11 +44,13 @@ describe("exposure", () => {
     } finally {
       await run.stop();
     }
-    const local = new Run(fx, ["main.ts", "--host", "127.0.0.1", "--port", "0"]);
-    try {
-      expect(await local.output("serving")).not.toContain("other machines");
-    } finally {
-      await local.stop();
+    for (const host of ["127.0.0.1", "127.1"]) {
+      const local = new Run(fx, ["main.ts", "--host", host, "--port", "0"]);
+      try {
+        expect(await local.output("serving")).not.toContain("other machines");
+      } finally {
+        await local.stop();
+      }
     }
   });
 });

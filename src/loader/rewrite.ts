@@ -4,6 +4,8 @@
  *   `import.meta.hot` with `undefined` in plain runs, so it is renamed before Bun sees it.
  * - `node:fs` and `node:fs/promises` imports are pointed at `src/runtime/fs*.ts`, so that
  *   reads through named imports are seen (Bun snapshots builtin namespaces: see there).
+ * - A leading BOM is dropped, as Bun drops it when it reads a file: given as text (a
+ *   plugin's contents, the transpiler), a BOM before a shebang is a syntax error.
  */
 import { resolve } from "node:path";
 
@@ -22,7 +24,7 @@ export function needsRewrite(source: string): boolean {
 
 /** The source Bun runs for a project module. */
 export function rewriteHot(source: string): string {
-  let body = source;
+  let body = withoutBom(source);
   if (body.includes("fs")) body = body.replace(FS_IMPORT, (_, head: string, _q, promises) => head + (promises ? FS_PROMISES : FS));
   if (!body.includes("import.meta.hot")) return body;
   const prelude = `const ${NAME}=globalThis[Symbol.for("hmr-run.runtime")]?.context(import.meta.path);`;
@@ -34,4 +36,9 @@ export function rewriteHot(source: string): string {
     return body.slice(0, nl + 1) + prelude + body.slice(nl + 1);
   }
   return prelude + body;
+}
+
+/** `source` as Bun parses a file: without the byte order mark it may start with. */
+export function withoutBom(source: string): string {
+  return source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
 }

@@ -7,7 +7,7 @@
  */
 import type { EdgeKind } from "../graph.ts";
 import { inNodeModules, realOrAsIs } from "../paths.ts";
-import { rewriteHot } from "./rewrite.ts";
+import { rewriteHot, withoutBom } from "./rewrite.ts";
 import { resolveImport } from "./resolve.ts";
 import { projectCompilerOptions, type CompilerOptions } from "./tsconfig.ts";
 
@@ -89,7 +89,16 @@ function importsOf(path: string, source: string, code: string | undefined): Bun.
   if (code !== undefined) return outputScanner.scanImports(code);
   const loader = loaderFor(path) ?? "ts";
   if (loader === "tsx" || loader === "jsx" || decoratorMetadata()) return outputScanner.scanImports(transform(path, source));
-  return transpiler(loader).scanImports(source);
+  return transpiler(loader).scanImports(scannable(source));
+}
+
+/**
+ * `source` as `scanImports` takes it: it rejects a shebang (`transformSync` and Bun's own
+ * load accept one, Bun 1.4.5), so the shebang becomes a comment of the same length.
+ */
+function scannable(source: string): string {
+  const text = withoutBom(source);
+  return text.startsWith("#!") ? "//" + text.slice(2) : text;
 }
 
 function decoratorMetadata(): boolean {
