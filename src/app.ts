@@ -20,7 +20,7 @@ import { SelfWrites } from "./reload/self-writes.ts";
 import { trackReads } from "./loader/reads.ts";
 import { Listings, trackListings } from "./loader/listings.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
-import { evict, load, namespaceOf, pin } from "./loader/registry.ts";
+import { breakOnce, evict, load, namespaceOf, pin } from "./loader/registry.ts";
 import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
 import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
@@ -56,6 +56,8 @@ export interface AppOptions {
   disposeTimeoutMs?: number;
   /** The env files the app process applies (their edits reload every module). */
   env?: EnvFiles;
+  /** `--inspect-brk` on the first start: an attached debugger pauses before the entry's first line. */
+  breakAtEntry?: boolean;
   /** A reload asked from inside the app (`import.meta.hot.invalidate()`, the MCP tool): the core decides when; returns a ticket its outcome will carry. */
   ask?: (ask: Ask) => number | undefined;
 }
@@ -216,6 +218,11 @@ export class App {
     this.uninstall.push(this.workers.install());
     this.host.placement.entryExports = servesExport(this.o.entry, this.o.exportName ?? "default");
     this.graph.add(this.o.entry);
+    if (this.o.breakAtEntry) {
+      // Bun's own --inspect-brk would pause in hmr-run's runtime, not in the app.
+      this.loader?.cover([this.o.entry]);
+      breakOnce(this.o.entry);
+    }
     return this.track(this.load({ files: new Set([this.o.entry]), force: true, envFiles: [], forWorkers: [], workerFiles: [], relevant: new Set([this.o.entry]), started: performance.now() }));
   }
 

@@ -9,6 +9,7 @@ import pkg from "../package.json" with { type: "json" };
 import { resolveOptions, UsageError, type RawArgs } from "./options.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import { ownArgs } from "./own-args.ts";
+import { bunFlagsHelp, takeBunFlag } from "./bun-flags.ts";
 
 /** Every flag, with the defaults `--help` shows and the README's table repeats. */
 export const args = {
@@ -36,10 +37,18 @@ export const args = {
 const REPEATABLE = { "env-file": "envFiles", "reload-include": "include", "reload-exclude": "exclude" } as const;
 const BOOLEAN = new Set(["clear", "refresh", "mcp", "poll"]);
 
-/** What citty's usage does not list: the subcommand and the keys. */
+/** What citty's usage does not list: the subcommand, Bun's flags and the keys. */
 const FOOTER = `APP ARGUMENTS
 
   hmr-run server.ts -- a b    the app's process.argv.slice(2) is ["a", "b"], as under bun server.ts a b
+
+BUN'S FLAGS, FOR THE APP PROCESS
+
+  hmr-run main.ts --smol --preload ./pre.ts runs the app as bun --smol --preload ./pre.ts main.ts
+  would (before or after the entry; given to bun before hmr-run, they reach the app too):
+  ${wrap(bunFlagsHelp(), 96).join("\n  ")}
+  --inspect, --inspect-wait and --inspect-brk open Bun's debugger in the app process, at one
+  address for the whole run (restarts included); -wait and -brk wait on the first start only.
 
 COMMANDS
 
@@ -79,7 +88,7 @@ export const main = {
  * `--no-x` win wherever it stands, while here later flags win, as in Bun's own CLI.
  */
 export function collect(rawArgs: string[]): RawArgs {
-  const out: RawArgs = { envFiles: [], include: [], exclude: [], args: [] };
+  const out: RawArgs = { envFiles: [], include: [], exclude: [], args: [], bunArgs: [] };
   const positionals: string[] = [];
   for (let i = 0; i < rawArgs.length; i++) {
     const a = rawArgs[i]!;
@@ -95,6 +104,16 @@ export function collect(rawArgs: string[]): RawArgs {
     const eq = a.indexOf("=");
     const flag = eq >= 0 ? a.slice(0, eq) : a;
     const name = flag.replace(/^--?/, "");
+    // Bun's own runtime flags are the app's: `hmr-run main.ts --smol` runs it as `bun --smol main.ts`.
+    const bun = name in args ? undefined : takeBunFlag(rawArgs, i);
+    if (bun) {
+      if (bun.kind === "refused") throw new UsageError(`${bun.flag} is a flag of Bun's that hmr-run does not pass to the app: ${bun.why}`);
+      if (bun.kind === "missing") throw new UsageError(`option ${bun.flag} needs a value`);
+      if (bun.kind === "bun") (out.bunArgs ??= []).push(bun.arg);
+      else out.inspect = { flag: bun.flag, value: bun.value };
+      i = bun.next - 1;
+      continue;
+    }
     if (name.startsWith("no-") && BOOLEAN.has(name.slice(3))) {
       if (eq >= 0) throw new UsageError(`${flag} takes no value`);
       out[name.slice(3) as "clear" | "refresh" | "mcp" | "poll"] = false;
@@ -118,6 +137,19 @@ export function collect(rawArgs: string[]): RawArgs {
   if (positionals.length > 1) throw new UsageError(`one entry expected, got ${positionals.length}: ${positionals.join(" ")}`);
   out.entry = positionals[0];
   return out;
+}
+
+/** `text` cut at commas into lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const part of text.split(", ")) {
+    if (line && line.length + part.length + 2 > width) {
+      lines.push(line + ",");
+      line = part;
+    } else line = line ? `${line}, ${part}` : part;
+  }
+  return line ? [...lines, line] : lines;
 }
 
 /** The known option meant by a mistyped one: the only one it begins, else the nearest (edit distance at most 3). */

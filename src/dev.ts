@@ -24,7 +24,7 @@ import { firstServer } from "./server/first-server.ts";
 const send = (m: FromApp) => process.send?.(m);
 
 /** Runs the app until the supervisor says stop; every fact the core needs goes back over IPC. `said`: see "start" in protocol.ts. */
-export async function runApp(o: RunOptions, said: string[] = []): Promise<void> {
+export async function runApp(o: RunOptions, said: string[] = [], first = true): Promise<void> {
   const log = createLogger(o.logLevel, o.logFormat);
   // This process was started with --no-env-file, from the shell's environment: the env
   // files are applied here, so an edit of one can be applied again.
@@ -41,6 +41,7 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
     beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
     onSlowLoad: (module) => send({ t: "slow", module }),
     env,
+    breakAtEntry: first && o.inspect?.mode === "brk",
     ask: (ask) => {
       send({ t: "asked", ask, ticket: ++ticket });
       return ticket;
@@ -119,9 +120,9 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
   // `import.meta.main` and `Bun.main` name the app's entry, as under `bun main.ts`: apps
   // start their server only `if (import.meta.main)`.
   (Bun as { main: string }).main = o.entry;
-  let first;
+  let started;
   try {
-    first = await app.start();
+    started = await app.start();
   } finally {
     unmute();
   }
@@ -136,7 +137,7 @@ export async function runApp(o: RunOptions, said: string[] = []): Promise<void> 
   // From now on a server the app starts is news, said in a line of its own.
   app.host.announce = true;
   readySent = true;
-  send({ t: "ready", urls: app.host.urls(), loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected, failure: app.loaded ? undefined : first.outcome });
+  send({ t: "ready", urls: app.host.urls(), loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected, failure: app.loaded ? undefined : started.outcome });
 }
 
 function fatal(message: string): never {
@@ -154,7 +155,7 @@ if (import.meta.main) {
     process.exit(2);
   }
   // The options come as the first message, never in the environment (see "start" in protocol.ts).
-  const { options, parent, said } = await new Promise<Extract<ToApp, { t: "start" }>>((resolve) => {
+  const { options, parent, said, first } = await new Promise<Extract<ToApp, { t: "start" }>>((resolve) => {
     const first = (m: ToApp) => {
       if (m.t !== "start") return;
       process.off("message", first);
@@ -167,5 +168,5 @@ if (import.meta.main) {
   dieWithParent(parent);
   // The app sees the argv `bun entry ...args` would give it; apps read their own arguments from index 2.
   process.argv = [process.execPath, options.entry, ...(options.args ?? [])];
-  await runApp(options, said);
+  await runApp(options, said, first);
 }

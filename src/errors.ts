@@ -22,6 +22,14 @@ export class HmrRunError extends Error {
   }
 }
 
+/** Bad input on the command line or in the files it names: one line, exit code 2. */
+export class UsageError extends HmrRunError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
 /** Where an error points in the user's code. */
 export interface Location {
   file: string;

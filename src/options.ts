@@ -2,7 +2,11 @@
  * Turns command-line arguments into one checked options object. Every problem is a
  * UsageError with a one-line message; nothing here starts anything.
  */
-import { HmrRunError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
+import type { InspectFlag } from "./bun-flags.ts";
+import { parseInspect, type Inspect } from "./inspect.ts";
+import { forwardedExecArgv } from "./own-args.ts";
+export { UsageError } from "./errors.ts";
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { POLL_MS } from "./watch/poll-watch.ts";
@@ -12,12 +16,6 @@ import { workspacePackages } from "./loader/workspaces.ts";
 import { isUnder } from "./paths.ts";
 
 /** Bad input from the user: printed as one line, exit code 2. */
-export class UsageError extends HmrRunError {
-  override name = "UsageError";
-  constructor(message: string) {
-    super("usage", message);
-  }
-}
 
 /** Everything `hmr-run` was asked to do, checked. */
 export interface RunOptions {
@@ -44,8 +42,10 @@ export interface RunOptions {
   cwd: string;
   /** Arguments for the app (after `--`): its `process.argv.slice(2)`, as under `bun entry ...args`. */
   args: string[];
-  /** Flags for `bun` itself in the app process (`--smol`, `--preload x`, `--inspect=...`), in order. */
+  /** Flags for `bun` itself in the app process (`--smol`, `--preload x`), in order: those given to `bun` before hmr-run, then those given to hmr-run. */
   bunArgs: string[];
+  /** Bun's debugger in the app process (`--inspect`). */
+  inspect?: Inspect;
   /** Set by the supervisor for a restarted app process: the MCP stdio session it takes over. */
   mcpSession?: object[];
 }
@@ -71,10 +71,12 @@ export interface RawArgs {
   args?: string[];
   /** Bun's own flags given to hmr-run, for the app process. */
   bunArgs?: string[];
+  /** `--inspect[=value]`, `--inspect-wait`, `--inspect-brk`. */
+  inspect?: { flag: InspectFlag; value?: string };
 }
 
 /** Checks every flag against the file system and the environment; throws UsageError on the first problem. */
-export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.env): RunOptions {
+export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.env, execArgv = process.execArgv): RunOptions {
   const logLevel = (raw["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${raw["log-level"]}")`);
@@ -147,7 +149,8 @@ export function resolveOptions(raw: RawArgs, cwd = process.cwd(), env = process.
     pollMs,
     cwd,
     args: raw.args ?? [],
-    bunArgs: raw.bunArgs ?? [],
+    bunArgs: [...forwardedExecArgv(execArgv).bunArgs, ...(raw.bunArgs ?? [])],
+    inspect: raw.inspect ? parseInspect(raw.inspect.flag, raw.inspect.value) : undefined,
   };
 }
 

@@ -304,6 +304,21 @@ describe("the watchdog acts when new code is wanted, never because the app is sl
     expect(s.last("check")!.files).toEqual(["/dep.ts"]);
   });
 
+  test("under --inspect an app that answers nothing may be paused at a breakpoint: a save waits, R still restarts", () => {
+    const s = up({ debugger: true });
+    s.answers = false;
+    s.until(2600);
+    s.save("/dep.ts", 2600);
+    s.until(9000);
+    expect(s.all("restart")).toEqual([]);
+    expect(s.reported()).toMatchObject([{ kind: "waiting", paused: false, files: ["/dep.ts"] }]);
+    s.answers = true;
+    s.on({ t: "pong" }, 9500);
+    expect(s.last("check")!.files).toEqual(["/dep.ts"]);
+    s.on({ t: "key", key: "R" }, 9600);
+    expect(s.last("restart")!.reason).toEqual({ why: "key" });
+  });
+
   test("pings count only when sent: a hmr-run process held up itself never blames the app", () => {
     const s = up();
     // No tick ran for 5 s (the hmr-run process was not scheduled): nothing was unanswered.

@@ -266,7 +266,7 @@ export class Core {
       return;
     }
     if (this.answering(now) === false && (fixes.length || batch.force)) {
-      if (this.paused || !this.p.canRestart) return this.sayWaiting(batch, out);
+      if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting(batch, out);
       this.next = undefined;
       return this.restartApp({ why: "unresponsive", files: fixes }, now, out);
     }
@@ -412,7 +412,7 @@ export class Core {
   private restartStuck(now: number, out: Command[]): void {
     const f = this.inflight!;
     const files = [...(f.kind === "check" ? f.batch.files.keys() : []), ...(this.next?.files.keys() ?? [])];
-    if (this.paused || !this.p.canRestart) return this.sayWaiting({ files: new Map(files.map((p) => [p, "code"])), force: false, tickets: [] }, out);
+    if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting({ files: new Map(files.map((p) => [p, "code"])), force: false, tickets: [] }, out);
     if (f.kind === "check") return this.restartApp({ why: "unresponsive", files }, now, out);
     this.restartApp({ why: "stuck", module: f.module, files, ms: now - f.at, answering: this.answering(now) !== false }, now, out);
   }

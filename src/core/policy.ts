@@ -27,6 +27,8 @@ export interface Policy extends SettleOptions {
   appShutdownMs: number;
   /** A fresh process can be started (the CLI); in one process (hmr-run/testing) every fix is applied in place. */
   canRestart: boolean;
+  /** A debugger may be attached (`--inspect`): an app that answers nothing may be paused at a breakpoint, and is never restarted for it. */
+  debugger: boolean;
 }
 
 export const POLICY: Policy = {
@@ -42,4 +44,5 @@ export const POLICY: Policy = {
   stopGraceMs: 2500,
   appShutdownMs: 5000,
   canRestart: true,
+  debugger: false,
 };

@@ -13,7 +13,7 @@ import { loaderFilter, type Scope } from "./scope.ts";
 import { loaderFor } from "./scan.ts";
 import { rewriteHot } from "./rewrite.ts";
 import { commonJSModule, isCommonJS } from "./commonjs.ts";
-import { pinned } from "./registry.ts";
+import { pinned, takeBreak } from "./registry.ts";
 import { pathPattern } from "../paths.ts";
 
 /** Called with each project module's path and the source Bun is about to run. */
@@ -59,6 +59,13 @@ export function installLoader(scope: Scope, onLoad: OnModuleLoad, only?: string[
   return loader;
 }
 
+/** `code` with a `debugger;` statement before its first line (after a shebang), on that same line so no line moves. */
+function pauseFirst(code: string): string {
+  if (!code.startsWith("#!")) return "debugger;" + code;
+  const nl = code.indexOf("\n");
+  return nl < 0 ? code : code.slice(0, nl + 1) + "debugger;" + code.slice(nl + 1);
+}
+
 /** Plugins registered for single files before one covers every file. */
 const MAX_PLUGINS = 4;
 
@@ -72,7 +79,8 @@ function register(filter: RegExp, onLoad: OnModuleLoad): void {
         const source = pinned(path) ?? readFileSync(path, "utf8");
         onLoad(path, source);
         if (isCommonJS(path, source)) return commonJSModule(path, source);
-        return { contents: rewriteHot(source), loader: loaderFor(path) ?? "ts" };
+        const contents = rewriteHot(source);
+        return { contents: takeBreak(path) ? pauseFirst(contents) : contents, loader: loaderFor(path) ?? "ts" };
       });
     },
   });

@@ -38,3 +38,16 @@ export function pin(path: string, source: string): void {
 export function pinned(path: string): string | undefined {
   return pins.size ? pins.get(path) : undefined;
 }
+
+/** Paths whose next load starts with a `debugger;` statement (`--inspect-brk`: the app's first line). */
+const breaks = new Set<string>();
+
+/** The next load of `path` pauses an attached debugger before its first line. */
+export function breakOnce(path: string): void {
+  breaks.add(path);
+}
+
+/** Whether this load of `path` starts with a `debugger;` statement (read once by the loader plugin). */
+export function takeBreak(path: string): boolean {
+  return breaks.size > 0 && breaks.delete(path);
+}

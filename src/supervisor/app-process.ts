@@ -6,7 +6,7 @@
 import type { Subprocess } from "bun";
 import type { RunOptions } from "../options.ts";
 import type { FromApp, ToApp } from "./protocol.ts";
-import { spawnApp, takeEarlyApp, type Stdin } from "./app-spawn.ts";
+import { placeOf, spawnApp, takeEarlyApp, type Stdin } from "./app-spawn.ts";
 
 /** How the process ended. */
 export interface ExitStatus {
@@ -19,19 +19,21 @@ export class AppProcess {
   private status: ExitStatus | undefined;
   private readonly ended = Promise.withResolvers<ExitStatus>();
 
-  /** `said`: lines earlier app processes of this run printed once already (see "start" in protocol.ts). */
+  /** `said`: lines earlier app processes of this run printed once already (see "start" in protocol.ts); `first`: the run's first start. */
   constructor(
     options: RunOptions,
     said: string[],
     stdin: Stdin,
+    first: boolean,
     onMessage: (m: FromApp) => void,
     onExit: (status: ExitStatus) => void,
   ) {
     // src/dev.ts sets the app's process.argv from the options, as `bun entry ...args` would.
-    const child = takeEarlyApp(stdin, options) ?? spawnApp(stdin, options);
+    const place = placeOf(options, first);
+    const child = (first ? takeEarlyApp(stdin, place) : undefined) ?? spawnApp(stdin, place);
     this.proc = child.proc;
     // Queued until the child's channel is up; it loads nothing before this.
-    this.send({ t: "start", options, parent: process.pid, said });
+    this.send({ t: "start", options, parent: process.pid, said, first });
     // Last: an app process started early may have exited already, and says so now.
     child.attach(onMessage, (code, signal) => {
       this.status = { code, signal };

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { FromApp } from "./protocol.ts";
 import { shellEnv } from "../env/shell.ts";
+import { inspectArg, type Inspect } from "../inspect.ts";
 
 /** What an app process is started with, before its options arrive: where, and Bun's own flags. */
 export interface SpawnPlace {
@@ -70,6 +71,11 @@ export function spawnApp(stdin: Stdin, place: SpawnPlace): AppChild {
 }
 
 let first: AppChild | undefined;
+
+/** Where and with which Bun flags an app process of this run starts; `first`: the run's first start (the debugger may wait for it). */
+export function placeOf(o: { cwd: string; bunArgs: string[]; inspect?: Inspect }, first: boolean): SpawnPlace {
+  return { cwd: o.cwd, bunArgs: o.inspect ? [...o.bunArgs, inspectArg(o.inspect, first)] : o.bunArgs };
+}
 
 /** Starts the first app process now, for the supervisor to take with `takeEarlyApp`. */
 export function spawnEarlyApp(stdin: Stdin, place: SpawnPlace): void {

@@ -15,9 +15,10 @@ export type ToApp =
    * Always the first message; the app process loads nothing before it. Over IPC, not in
    * the environment: an env var stays readable in /proc/<pid>/environ (the --tls-key
    * PEM) and is capped at 128 KiB. `said`: lines earlier app processes of this run
-   * already printed (`said` messages), so a restart does not print them again.
+   * already printed (`said` messages), so a restart does not print them again. `first`:
+   * the run's first start (`--inspect-brk` pauses at the entry's first line then only).
    */
-  | { t: "start"; options: RunOptions; parent: number; said: string[] }
+  | { t: "start"; options: RunOptions; parent: number; said: string[]; first: boolean }
   /** Check these saved files (no dispose, nothing runs); answered with "checked". */
   | { t: "check"; id: number; files: string[]; force: boolean; full?: string; env: boolean }
   /** Reload what check `id` accepted (`full`: every module, for this reason); answered with "reloaded". */

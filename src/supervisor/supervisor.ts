@@ -25,6 +25,8 @@ import type { Command, Signal } from "../core/events.ts";
 import { POLICY } from "../core/policy.ts";
 import { kindOf } from "../core/kind.ts";
 import { render } from "../core/render.ts";
+import { inspectUrls } from "../inspect.ts";
+import { forwardedExecArgv, type ExecArgv } from "../own-args.ts";
 
 const rel = (p: string) => shown(p) || ".";
 /** hmr-run's own sources, always excluded from the scope; not worth showing in the banner. */
@@ -54,6 +56,8 @@ class Supervisor {
   private readonly started = Promise.withResolvers<void>();
   /** hmr-run is stopping: a restart under way does not start a new process. */
   private stopping = false;
+  /** App processes started so far. */
+  private spawns = 0;
   /** The files Bun would load into the app's environment: --env-file, else .env and friends. */
   private readonly envFiles: string[];
 
@@ -63,7 +67,9 @@ class Supervisor {
     this.scope = makeScope(o.include, o.exclude, o.cwd);
     this.configs = new ConfigFiles([o.cwd, ...watchRoots(this.scope).filter((d) => !isFile(d))]);
     this.stdin = keysOn() ? "ignore" : "inherit";
-    this.driver = new Driver({ configChanged: (p) => this.configs.changed(p) }, POLICY, (c) => this.exec(c));
+    // Under a debugger, an app that answers nothing may be paused at a breakpoint: never restarted for it.
+    const policy = { ...POLICY, debugger: !!o.inspect };
+    this.driver = new Driver({ configChanged: (p) => this.configs.changed(p) }, policy, (c) => this.exec(c));
   }
 
   async start(): Promise<void> {
@@ -95,6 +101,7 @@ class Supervisor {
       options,
       [...this.said],
       this.stdin,
+      this.spawns++ === 0,
       (m) => app === this.app && this.onMessage(m),
       (status) => {
         this.live.delete(app);
@@ -238,9 +245,24 @@ class Supervisor {
         (envFrom.length ? `, env from ${envFrom.map(rel).join(", ")}` : "") +
         `\n  r + Enter reloads everything, R + Enter restarts, Ctrl+C stops`,
     });
+    if (o.inspect) {
+      const { ws, browser } = inspectUrls(o.inspect);
+      const wait = o.inspect.mode === "inspect" ? "" : `; the app waits for a debugger to attach${o.inspect.mode === "brk" ? ", then pauses at the first line of " + rel(o.entry) : ""}`;
+      this.log.info({ message: `debugger: ${ws} (in a browser: ${browser}), the same address after every restart${wait}`, event: { type: "inspect", url: ws, browser, mode: o.inspect.mode } });
+    }
+    for (const line of execArgvNotes(forwardedExecArgv(process.execArgv))) this.log.warn(line);
     // The entry is loaded either way, but outside the scope it is never re-run: say so once.
     if (!inScope(o.entry, scope)) this.log.warn(`${rel(o.entry)} is outside the watched paths: edits to it will not reload`);
   }
+}
+
+/** What `bun <flags> hmr-run` did that the user may not expect, one line each. */
+function execArgvNotes(e: ExecArgv): string[] {
+  const out: string[] = [];
+  if (e.inspect) out.push(`${e.inspect} opened Bun's debugger in hmr-run's own process, which runs none of your code: write hmr-run --inspect <entry> to debug the app`);
+  if (e.preloads.length) out.push(`${e.preloads.join(", ")} also ran in hmr-run's own process (given to bun before hmr-run); write --preload after hmr-run to run it in the app alone`);
+  if (e.ignored.length) out.push(`${e.ignored.join(" ")} given to bun applies to hmr-run's own process only: hmr-run reloads the app by itself`);
+  return out;
 }
 
 function unreachable(x: never): never {

@@ -86,13 +86,14 @@ export class Run {
   private exitCode: number | null = null;
 
   /** `cwd`: a folder of the fixture to run from (an app of a monorepo); its root by default. */
-  constructor(fx: Fixture, args: string[], opts: { port?: number; env?: Record<string, string>; stdin?: boolean; cwd?: string } = {}) {
+  /** `bunArgs`: flags for `bun` itself, before the CLI (`bun --smol hmr-run main.ts`). */
+  constructor(fx: Fixture, args: string[], opts: { port?: number; env?: Record<string, string>; stdin?: boolean; cwd?: string; bunArgs?: string[] } = {}) {
     // With PORT in the environment the port is the CLI's default, not an explicit flag.
     this.port = opts.env?.PORT ? Number(opts.env.PORT) : (opts.port ?? freePort());
     this.url = `http://127.0.0.1:${this.port}`;
     const hasPort = !!opts.env?.PORT || args.some((a) => a === "--port" || a.startsWith("--port=") || a === "--unix");
     const full = hasPort ? args : [...args, "--port", String(this.port), "--host", "127.0.0.1"];
-    this.proc = Bun.spawn([process.execPath, CLI, ...full], {
+    this.proc = Bun.spawn([process.execPath, ...(opts.bunArgs ?? []), CLI, ...full], {
       cwd: opts.cwd ? fx.path(opts.cwd) : fx.dir,
       stdin: "pipe",
       stdout: "pipe",
