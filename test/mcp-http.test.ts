@@ -1,7 +1,9 @@
 /**
  * MCP servers on the SDK's Streamable HTTP transport, hot: the SDK's own client keeps
  * its session across reloads whether the app keeps one transport (Bun.serve) or a map
- * of them per session (Hono, Express), gets new code, and hears about a changed tool list.
+ * of them per session (Hono, Express), answering in event streams or in JSON, or none at
+ * all (stateless), gets new code, and hears that the tool list may have changed. The app
+ * never receives a request its client did not send: hmr-run's own go to no session.
  */
 import { describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -59,6 +61,41 @@ const EXPRESS =
   `    const server = new McpServer({ name: "express", version: "1.0.0" });\n    addTools(server);\n    await server.connect(transport);\n    t = transport;\n` +
   `  }\n  await t.handleRequest(req, res, req.body);\n});\napp.listen(3000);\n`;
 
+/**
+ * An app on Bun.serve that logs every message it receives (kept across reloads) before
+ * `transport` handles it, with whether `server.requestIP` found the client; GET /log shows it.
+ */
+const LOGGED = (top: string, transport: string) =>
+  IMPORTS +
+  top +
+  `const log: Array<{ method?: string; id?: unknown; ip: string | null }> = ((globalThis as any).mcpLog ??= []);\n` +
+  `export default {\n  async fetch(req: Request, bun: any) {\n` +
+  `    if (new URL(req.url).pathname === "/log") return Response.json(log);\n` +
+  `    const ip = bun.requestIP(req)?.address ?? null;\n` +
+  `    if (req.method !== "POST") log.push({ method: req.method, ip });\n` +
+  `    else for (const m of [await req.clone().json()].flat()) log.push({ method: m.method, id: m.id, ip });\n` +
+  transport +
+  `  },\n};\n`;
+
+/** JSON answers instead of event streams (`enableJsonResponse`), a transport per session in a map. */
+const JSON_ANSWERS = LOGGED(
+  `const transports = new Map<string, Transport>();\n`,
+  `    const sid = req.headers.get("mcp-session-id");\n    let t = sid ? transports.get(sid) : undefined;\n` +
+    `    if (!t) {\n` +
+    `      if (sid) return Response.json({ jsonrpc: "2.0", error: { code: -32000, message: "No valid session ID" }, id: null }, { status: 400 });\n` +
+    `      const transport = new Transport({ sessionIdGenerator: () => crypto.randomUUID(), enableJsonResponse: true, onsessioninitialized: (id) => void transports.set(id, transport) });\n` +
+    `      const server = new McpServer({ name: "json", version: "1.0.0" });\n      addTools(server);\n      await server.connect(transport);\n      t = transport;\n` +
+    `    }\n    return t.handleRequest(req);\n`,
+);
+
+/** No sessions at all: a server and transport per request, as the SDK's stateless example. */
+const STATELESS = LOGGED(
+  "",
+  `    const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });\n` +
+    `    const server = new McpServer({ name: "stateless", version: "1.0.0" });\n    addTools(server);\n    await server.connect(transport);\n` +
+    `    return transport.handleRequest(req);\n`,
+);
+
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, run: Run, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   let last: T | string = "(nothing)";
@@ -74,7 +111,8 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: strin
   throw new Error(`waited for ${what}; last: ${JSON.stringify(last)}\n${run.out}`);
 }
 
-async function session(fx: Fixture, run: Run, path: string) {
+/** `announces`: whether the server has sessions, so that a reload is announced to them. */
+async function session(fx: Fixture, run: Run, path: string, announces = true) {
   // The banner, not "asks for port 3000; serving on ..." which comes before the bind.
   await run.output(/on Bun [\d.]+: serving/);
   const client = new Client({ name: "test", version: "1.0.0" });
@@ -90,10 +128,13 @@ async function session(fx: Fixture, run: Run, path: string) {
 
   fx.edit("tools.ts", "a + b", "a * b");
   await until(add, (v) => v === "6", "the edited tool on the same session", run);
+  // Every reload that ran code is announced, the lists unread: the client lists again if it keeps one.
+  if (announces) await until(async () => notified.length, (n) => n > 0, "notifications/tools/list_changed after a reload", run);
+  const before = notified.length;
 
   fx.edit("tools.ts", /\n}\n$/, `\n  server.registerTool("neg", { inputSchema: { a: z.number() } }, ({ a }) => ({ content: [{ type: "text", text: String(-a) }] }));\n}\n`);
   await until(async () => (await client.listTools()).tools.map((t) => t.name).join(), (v) => v === "add,neg", "the new tool", run);
-  await until(async () => notified.length, (n) => n > 0, "notifications/tools/list_changed", run);
+  if (announces) await until(async () => notified.length, (n) => n > before, "notifications/tools/list_changed after the tool was added", run);
 
   fx.edit("tools.ts", "a * b", "a * b +");
   await run.output("reload failed");
@@ -121,5 +162,24 @@ describe("MCP over Streamable HTTP across reloads", () => {
   test("Hono with a transport per session in a map", async () => {
     const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": HONO });
     await session(fx, run, "/mcp");
+  });
+
+  test("JSON answers: the app only ever gets the client's own requests", async () => {
+    const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": JSON_ANSWERS });
+    await session(fx, run, "/mcp");
+    const log = (await (await fetch(run.url + "/log")).json()) as Array<{ method?: string; id?: unknown; ip: string | null }>;
+    expect(log.filter((m) => m.method === "tools/call").length).toBeGreaterThan(3);
+    // No lists the client never asked for, under ids of hmr-run's own.
+    expect(log.filter((m) => String(m.id).startsWith("hmr-run"))).toEqual([]);
+    expect(log.filter((m) => m.method === "resources/list" || m.method === "prompts/list")).toEqual([]);
+    // The client's requests reach the app as they came: the server still knows who sent them.
+    expect(log.filter((m) => m.method === "tools/call" && !m.ip)).toEqual([]);
+  });
+
+  test("stateless: no session to keep, new code at once", async () => {
+    const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": STATELESS });
+    await session(fx, run, "/mcp", false);
+    const log = (await (await fetch(run.url + "/log")).json()) as Array<{ method?: string; id?: unknown }>;
+    expect(log.filter((m) => String(m.id).startsWith("hmr-run"))).toEqual([]);
   });
 });

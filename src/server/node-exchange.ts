@@ -1,8 +1,8 @@
 /**
  * Requests of hmr-run's own for the MCP session bridge (mcp-sessions.ts): their headers,
  * and the node:http side: reading and rewriting `IncomingMessage` / `ServerResponse`
- * heads, and sending requests to a node:http server over loopback, where no `fetch`
- * handler can be called directly.
+ * heads, seeing a response body as it is written, and sending requests to a node:http
+ * server over loopback, where no `fetch` handler can be called directly.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "bun";
@@ -68,4 +68,38 @@ export function loopback(bun: Server<any>): Next {
     const body = r.method === "GET" || r.method === "HEAD" ? undefined : await r.text();
     return fetch(target, { method: r.method, headers, body, unix, tls: { rejectUnauthorized: false } } as RequestInit);
   };
+}
+
+/**
+ * Shows `see` the text written to `res` so far, as it is written, until `see` says it has
+ * seen enough (or `limit` characters have passed, or the response ends). The writes go
+ * on to the client unchanged; the hook stays in place, passing them through, after that.
+ */
+export function onBody(res: ServerResponse, see: (text: string, complete: boolean) => boolean, limit: number): void {
+  const write = res.write;
+  const end = res.end;
+  const decoder = new TextDecoder();
+  let text = "";
+  let done = false;
+  // Seen after the write itself, so the head (written implicitly by a first write) is out by then.
+  const take = (chunk: unknown, encoding: unknown, complete: boolean) => {
+    if (done) return;
+    try {
+      if (typeof chunk === "string") text += typeof encoding === "string" && encoding !== "utf8" && encoding !== "utf-8" ? Buffer.from(chunk, encoding as BufferEncoding).toString() : chunk;
+      else if (chunk instanceof Uint8Array) text += decoder.decode(chunk, { stream: !complete });
+      done = see(text, complete) || complete || text.length > limit;
+    } catch {
+      done = true;
+    }
+  };
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    const out = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    take(chunk, rest[0], false);
+    return out;
+  } as typeof res.write;
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    const out = (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    take(typeof chunk === "function" ? undefined : chunk, rest[0], true);
+    return out;
+  } as typeof res.end;
 }
