@@ -3,12 +3,14 @@
  * `Bun.serve`, and the Bun server calls back into the node server that listened, so the
  * first server to listen keeps the socket: when its module runs again, the new server
  * takes over its request events instead of binding again. Keep-alive connections stay
- * on the same socket and get the new code on their next request.
+ * on the same socket and get the new code on their next request; open websockets of the
+ * replaced server are closed so their clients reconnect to it (see upgrades.ts).
  */
 import http from "node:http";
 import type { Server } from "bun";
 import { ServeError } from "./serve-error.ts";
 import { patch, patchProperty } from "../runtime/patch.ts";
+import { Upgrades, closedLine } from "./upgrades.ts";
 
 type NodeServer = http.Server & Record<PropertyKey, any>;
 
@@ -61,6 +63,8 @@ export class NodeServers {
   /** Servers that took over another one's socket, to their slot. */
   private adopted = new WeakMap<NodeServer, Slot>();
   private reals = new WeakMap<NodeServer, Slot>();
+  /** Websocket upgrades each server object was handed, to close when a newer one replaces it. */
+  private upgrades = new Upgrades();
   /** Set while a node server binds: the Bun.serve call inside belongs to it. */
   private binding: { bun?: Server<any>; error?: unknown } | undefined;
   private get orig(): Record<string, Function> {
@@ -172,13 +176,19 @@ export class NodeServers {
       holder.key = key;
       this.slots.set(key, holder);
       this.takeOver(holder, server);
-      if (slot && slot !== holder && isListening(slot.real)) this.shut(slot);
+      if (slot && slot !== holder && isListening(slot.real)) {
+        this.shut(slot);
+        this.retire(key, slot.current);
+      }
       return server;
     }
     if (slot && slot.bind !== bind) this.host.info(`${key}: address changed from ${slot.bind} to ${bind}, moving that server`);
     const bun = this.bind(server, { ...options, port: place.port, host: place.hostname, path: place.unix }, bind);
     if (!bun) return server; // The old server (if any) keeps serving; the reload says why.
-    if (slot && isListening(slot.real)) this.shut(slot);
+    if (slot && isListening(slot.real)) {
+      this.shut(slot);
+      this.retire(key, slot.current);
+    }
     this.track(key, bind, server, bun);
     return server;
   }
@@ -214,10 +224,13 @@ export class NodeServers {
     const emit = server.emit;
     const count = server.listenerCount;
     const host = this.host;
+    const upgrades = this.upgrades;
     // Every request passes here: no closure and no copy of the arguments unless a wrapper asks.
     const route = (self: NodeServer, args: IArguments | unknown[]) => {
       const cur = slot.current;
       const event = args[0];
+      // The server object whose listeners get the socket keeps it, even once replaced.
+      if (event === "upgrade") upgrades.handed(cur === server ? self : cur, args[1] as http.IncomingMessage, args[2] as any);
       if (cur !== server && typeof event === "string" && ROUTED.has(event)) return cur.emit.apply(cur, args as any);
       return emit.apply(self, args as any);
     };
@@ -238,12 +251,26 @@ export class NodeServers {
 
   private takeOver(slot: Slot, server: NodeServer): void {
     const real = slot.real;
+    const prev = slot.current;
     slot.current = server;
+    if (prev !== server) this.retire(slot.key, prev);
     slot.generation = this.host.generation();
     this.adopted.set(server, slot);
     for (const k of SETTINGS) if (server[k] !== undefined) real[k] = server[k];
     if (typeof server.shouldUpgradeCallback === "function") real.shouldUpgradeCallback = server.shouldUpgradeCallback.bind(server);
     process.nextTick(() => server.emit("listening"));
+  }
+
+  /**
+   * `old` no longer gets the events of its place: its open websockets would stay with its
+   * handlers, cut off from the new code's. Closed once the module that replaced it has run
+   * (its new handlers are in place when clients reconnect), and said in one line.
+   */
+  private retire(key: string, old: NodeServer): void {
+    setImmediate(() => {
+      const line = closedLine(this.upgrades.replaced(old));
+      if (line) this.host.info(`${key}: ${line}`);
+    });
   }
 
   private close(server: NodeServer, cb?: (err?: Error) => void): NodeServer {
