@@ -20,11 +20,14 @@ import type { RunOptions } from "./options.ts";
 import type { FromApp, ToApp } from "./supervisor/protocol.ts";
 import { POLICY } from "./core/policy.ts";
 import { firstServer } from "./server/first-server.ts";
+import { holding } from "./server/reuse-port.ts";
 
 const send = (m: FromApp) => process.send?.(m);
 
 /** Runs the app until the supervisor says stop; every fact the core needs goes back over IPC. `said`: see "start" in protocol.ts. */
-export async function runApp(o: RunOptions, said: string[] = [], first = true): Promise<void> {
+export async function runApp(o: RunOptions, said: string[] = [], first = true, held: string[] = []): Promise<void> {
+  // Addresses hmr-run holds while this process starts: its servers bind beside them.
+  holding(held);
   const log = createLogger(o.logLevel, o.logFormat);
   // This process was started with --no-env-file, from the shell's environment: the env
   // files are applied here, so an edit of one can be applied again.
@@ -137,7 +140,15 @@ export async function runApp(o: RunOptions, said: string[] = [], first = true): 
   // From now on a server the app starts is news, said in a line of its own.
   app.host.announce = true;
   readySent = true;
-  send({ t: "ready", urls: app.host.urls(), loaded: app.loaded, port: servers[0]?.port, mcpStdio: mcp.connected, failure: app.loaded ? undefined : started.outcome });
+  send({
+    t: "ready",
+    urls: app.host.urls(),
+    loaded: app.loaded,
+    port: servers[0]?.port,
+    mcpStdio: mcp.connected,
+    failure: app.loaded ? undefined : started.outcome,
+    listening: app.host.listening(),
+  });
 }
 
 function fatal(message: string): never {
@@ -155,7 +166,7 @@ if (import.meta.main) {
     process.exit(2);
   }
   // The options come as the first message, never in the environment (see "start" in protocol.ts).
-  const { options, parent, said, first } = await new Promise<Extract<ToApp, { t: "start" }>>((resolve) => {
+  const { options, parent, said, first, held } = await new Promise<Extract<ToApp, { t: "start" }>>((resolve) => {
     const first = (m: ToApp) => {
       if (m.t !== "start") return;
       process.off("message", first);
@@ -168,5 +179,5 @@ if (import.meta.main) {
   dieWithParent(parent);
   // The app sees the argv `bun entry ...args` would give it; apps read their own arguments from index 2.
   process.argv = [process.execPath, options.entry, ...(options.args ?? [])];
-  await runApp(options, said, first);
+  await runApp(options, said, first, held);
 }

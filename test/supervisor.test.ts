@@ -71,9 +71,13 @@ describe("restarts", () => {
   test("a request handler stuck in a loop: a save restarts the app, with no wait on the clock", async () => {
     const { fx, run } = start(app(dep("a")));
     const first = pidOf(await run.until(/^a /));
-    void fetch(run.url + "/spin").catch(() => {});
+    const spin = new AbortController();
+    void fetch(run.url + "/spin", { signal: spin.signal }).catch(() => {});
     // The marker is written where nothing is watched: a save of it would be blamed for the hang.
     expect(await until(() => existsSync(fx.path("node_modules/spinning")))).toBe(true);
+    // Given up by the client: a request still open would be retried by fetch, held through the
+    // restart and answered by the new process, which would spin on it in turn.
+    spin.abort();
     // Saved at once: whether the app was seen to hang before (a ping unanswered for 1 s) or
     // only after (the check of the save hangs), the save restarts it.
     fx.write("dep.ts", dep("b"));
@@ -126,6 +130,50 @@ test("R + Enter restarts the app process; r + Enter reloads it in place; --port 
   await run.until((b) => pidOf(b) !== first);
   await run.output("restarted (R + Enter): serving again in");
   expect(run.out.split("entry asks for port 1;").length - 1).toBe(1);
+});
+
+describe("a restart refuses nothing", () => {
+  test("10 restarts under a keep-alive polling client: not one connection refused, every request answered", async () => {
+    const { run } = start({ "main.ts": `await Bun.sleep(300);\nexport default { fetch: () => new Response("pid " + process.pid) };\n` }, ["main.ts"], { HMR_RUN_KEYS: "1" });
+    let last = await run.until(/^pid /);
+    const errors: string[] = [];
+    let answered = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        try {
+          last = await (await fetch(run.url)).text();
+          answered++;
+        } catch (err) {
+          errors.push((err as { code?: string }).code ?? String(err));
+        }
+      }
+    })();
+    for (let i = 0; i < 10; i++) {
+      const before = last;
+      run.proc.stdin.write("R\n");
+      await until(() => last !== before && last.startsWith("pid "), 15_000);
+    }
+    polling = false;
+    await poll;
+    expect(errors).toEqual([]);
+    expect(answered).toBeGreaterThan(10);
+    expect(run.out.split("restarted (R + Enter)").length - 1).toBe(10);
+  }, 60_000);
+
+  test("while the app is down, a request gets one clear 503 instead of a refused connection", async () => {
+    const { fx, run } = start(app(dep("a")));
+    await run.until(/^a /);
+    // Exits at once when restarted: the app is down until the next save.
+    fx.write("package.json", `{ "name": "x" }\n`);
+    fx.write("dep.ts", dep("b", "process.exit(1);\n"));
+    await run.output("saving a file restarts it");
+    const res = await fetch(run.url);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain("hmr-run: the app is down");
+    fx.write("dep.ts", dep("c"));
+    await run.until(/^c /);
+  });
 });
 
 describe("stopping", () => {

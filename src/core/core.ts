@@ -388,10 +388,11 @@ export class Core {
       f.told = true;
       if (!this.bannerShown && f.kind === "start") this.banner([], false, false, `still loading ${f.module ?? "the entry"}`, out);
       const answering = this.answering(now) !== false;
-      out.push({
-        do: "report",
-        outcome: { kind: "long", phase: f.kind === "start" ? "start" : "reload", module: f.module, files: f.kind === "start" ? [] : [...f.batch.files.keys()], ms: now - f.at, answering },
-      });
+      // A check runs none of the app's code: nothing of the save is running long.
+      if (f.kind !== "check") {
+        const files = f.kind === "start" ? [] : [...f.batch.files.keys()];
+        out.push({ do: "report", outcome: { kind: "long", phase: f.kind === "start" ? "start" : "reload", module: f.module, files, ms: now - f.at, answering } });
+      }
       // A check runs no code of the app: one that hangs means the app hung before the save
       // reached it, and the save is likely the fix. A save made while a start or a reload
       // ran is the user wanting new code. Either way only a new process gives it.
@@ -411,7 +412,7 @@ export class Core {
 
   private restartStuck(now: number, out: Command[]): void {
     const f = this.inflight!;
-    const files = [...(f.kind === "check" ? f.batch.files.keys() : []), ...(this.next?.files.keys() ?? [])];
+    const files = [...new Set([...(f.kind === "check" ? f.batch.files.keys() : []), ...(this.next?.files.keys() ?? [])])];
     if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting({ files: new Map(files.map((p) => [p, "code"])), force: false, tickets: [] }, out);
     if (f.kind === "check") return this.restartApp({ why: "unresponsive", files }, now, out);
     this.restartApp({ why: "stuck", module: f.module, files, ms: now - f.at, answering: this.answering(now) !== false }, now, out);
@@ -440,6 +441,7 @@ export class Core {
     else if (r) {
       const state = !loaded ? "waiting" : urls.length ? "serving" : "running";
       out.push({ do: "report", outcome: { kind: "restarted", reason: r.reason, ms: now - r.at, state, urls } });
+      out.push(loaded ? { do: "serve" } : { do: "unavailable", why: "fix" });
     }
     this.savedWhileBusy = false;
     this.dispatch(now, out);
@@ -486,6 +488,7 @@ export class Core {
   private down(cause: Extract<Outcome, { kind: "down" }>["cause"], after: RestartReason | undefined, restarting: boolean, now: number, out: Command[]): void {
     this.phase = "down";
     out.push({ do: "report", outcome: { kind: "down", cause, after, restarting } });
+    out.push({ do: "unavailable", why: "down" });
     if (!this.bannerShown) this.banner([], false, false, "waiting for a fix", out);
     if (restarting) {
       const files = [...(this.next?.files.keys() ?? [])];

@@ -96,6 +96,10 @@ export type Command =
   /** Stop the app process (dispose hooks for `graceMs`; killed at once when 0) and start a new one. */
   | { do: "restart"; reason: RestartReason; graceMs: number }
   | { do: "ping" }
+  /** The restarted app serves: connections held during the restart go to it. */
+  | { do: "serve" }
+  /** The app cannot serve until a save: connections get a 503 saying so (`down`: no process; `fix`: its entry waits for a fix). */
+  | { do: "unavailable"; why: "down" | "fix" }
   /** Hand the app process the signal the user sent hmr-run. */
   | { do: "signal"; signal: Signal }
   /** Ask the app process to stop: dispose hooks, servers closed, exit 0 (an MCP client went away). */

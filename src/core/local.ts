@@ -32,6 +32,8 @@ export function driveLocally(app: App, report: (c: Extract<Command, { do: "repor
       case "kill":
       case "exit":
       case "fatal":
+      case "serve":
+      case "unavailable":
         return;
       default:
         return unreachable(c);

@@ -4,6 +4,7 @@
  * the handlers into the running server, so sockets and connections survive reloads.
  */
 import { patch } from "../runtime/patch.ts";
+import { withReusePort } from "./reuse-port.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "bun";
 import { exposureWarning } from "./exposure.ts";
@@ -126,6 +127,13 @@ export class Host {
   /** Did a server fail to bind or take over in the current reload? */
   hasFailures(): boolean {
     return this.failures.length > 0;
+  }
+
+  /** The TCP addresses the app's HTTP servers listen at, as they were asked for (the restart holder binds the same). */
+  listening(): Array<{ hostname: string; port: number; tls: boolean }> {
+    return this.servers()
+      .filter((s) => s.url?.protocol !== "unix:" && typeof s.port === "number")
+      .map((s) => ({ hostname: s.hostname ?? "0.0.0.0", port: s.port!, tls: s.url?.protocol === "https:" }));
   }
 
   /** The servers that failed since the last call: a reload that asked for them failed. */
@@ -285,7 +293,7 @@ export class Host {
     const routes = this.routesOf(user);
     slot.routed = routes !== undefined;
     try {
-      slot.server = this.realServe({ ...user, routes, fetch, error, websocket } as any);
+      slot.server = this.realServe(withReusePort({ ...user, routes, fetch, error, websocket } as Options) as any);
     } catch (err) {
       throw ServeError.from(err, bind);
     }

@@ -10,6 +10,7 @@ import http from "node:http";
 import type { Server } from "bun";
 import { ServeError } from "./serve-error.ts";
 import { patch, patchProperty } from "../runtime/patch.ts";
+import { withReusePort } from "./reuse-port.ts";
 import { Upgrades, closedLine } from "./upgrades.ts";
 
 type NodeServer = http.Server & Record<PropertyKey, any>;
@@ -81,7 +82,9 @@ export class NodeServers {
   /** Runs node:http's own `Bun.serve()` call, noting its server or error for the listen in progress. */
   serveInternal(serve: (o: unknown) => Server<any>, options: unknown): Server<any> {
     try {
-      const bun = serve(options);
+      // node:http drops a `reusePort` given to listen(); at Bun.serve it is honoured (see reuse-port.ts).
+      // node:http always passes `reusePort: false` (only cluster workers set it): not the app's wish.
+      const bun = serve(options && typeof options === "object" ? withReusePort({ ...(options as Record<string, unknown>), reusePort: undefined }) : options);
       if (this.binding) this.binding.bun = bun;
       return bun;
     } catch (err) {

@@ -25,6 +25,7 @@ export class AppProcess {
     said: string[],
     stdin: Stdin,
     first: boolean,
+    held: string[],
     onMessage: (m: FromApp) => void,
     onExit: (status: ExitStatus) => void,
   ) {
@@ -33,7 +34,7 @@ export class AppProcess {
     const child = (first ? takeEarlyApp(stdin, place) : undefined) ?? spawnApp(stdin, place);
     this.proc = child.proc;
     // Queued until the child's channel is up; it loads nothing before this.
-    this.send({ t: "start", options, parent: process.pid, said, first });
+    this.send({ t: "start", options, parent: process.pid, said, first, held });
     // Last: an app process started early may have exited already, and says so now.
     child.attach(onMessage, (code, signal) => {
       this.status = { code, signal };

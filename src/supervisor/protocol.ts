@@ -8,6 +8,7 @@
 import type { Ask, ReloadReply, Verdict } from "../core/events.ts";
 import type { Outcome } from "../core/outcome.ts";
 import type { RunOptions } from "../options.ts";
+import type { Address } from "./holder.ts";
 
 /** Supervisor → app process. */
 export type ToApp =
@@ -17,8 +18,10 @@ export type ToApp =
    * PEM) and is capped at 128 KiB. `said`: lines earlier app processes of this run
    * already printed (`said` messages), so a restart does not print them again. `first`:
    * the run's first start (`--inspect-brk` pauses at the entry's first line then only).
+   * `held`: addresses (`host:port`) hmr-run holds while this process starts, which it
+   * binds beside (src/supervisor/holder.ts).
    */
-  | { t: "start"; options: RunOptions; parent: number; said: string[]; first: boolean }
+  | { t: "start"; options: RunOptions; parent: number; said: string[]; first: boolean; held: string[] }
   /** Check these saved files (no dispose, nothing runs); answered with "checked". */
   | { t: "check"; id: number; files: string[]; force: boolean; full?: string; env: boolean }
   /** Reload what check `id` accepted (`full`: every module, for this reason); answered with "reloaded". */
@@ -32,8 +35,8 @@ export type ToApp =
 
 /** App process → supervisor. */
 export type FromApp =
-  /** The first load finished: `urls` it serves on, `loaded` false while it waits for a fix (`failure` says why). */
-  | { t: "ready"; urls: string[]; loaded: boolean; port?: number; mcpStdio: boolean; failure?: Outcome }
+  /** The first load finished: `urls` it serves on, `loaded` false while it waits for a fix (`failure` says why); `listening`: its TCP addresses. */
+  | { t: "ready"; urls: string[]; loaded: boolean; port?: number; mcpStdio: boolean; failure?: Outcome; listening: Address[] }
   | { t: "checked"; id: number; verdict: Verdict }
   | { t: "reloaded"; id: number; reply: ReloadReply }
   | { t: "pong" }

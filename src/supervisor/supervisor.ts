@@ -27,6 +27,8 @@ import { kindOf } from "../core/kind.ts";
 import { render } from "../core/render.ts";
 import { inspectUrls } from "../inspect.ts";
 import { forwardedExecArgv, type ExecArgv } from "../own-args.ts";
+import { Holder, type Address } from "./holder.ts";
+import { addressKey } from "../server/reuse-port.ts";
 
 const rel = (p: string) => shown(p) || ".";
 /** hmr-run's own sources, always excluded from the scope; not worth showing in the banner. */
@@ -58,6 +60,10 @@ class Supervisor {
   private stopping = false;
   /** App processes started so far. */
   private spawns = 0;
+  /** The TCP addresses the app served at when it last started: held during a restart. */
+  private listening: Address[] = [];
+  /** Holds those addresses from a restart's start until the new process serves (or says why not). */
+  private holder: Holder | undefined;
   /** The files Bun would load into the app's environment: --env-file, else .env and friends. */
   private readonly envFiles: string[];
 
@@ -102,6 +108,7 @@ class Supervisor {
       [...this.said],
       this.stdin,
       this.spawns++ === 0,
+      this.holder ? this.listening.map((a) => addressKey(a.hostname, a.port)) : [],
       (m) => app === this.app && this.onMessage(m),
       (status) => {
         this.live.delete(app);
@@ -120,6 +127,7 @@ class Supervisor {
       case "ready":
         // A restart must come back where the browser is: `--port 0` keeps the port it got.
         if (this.o.port === 0 && m.port) this.o.port = m.port;
+        if (m.listening.length) this.listening = m.listening;
         return this.driver.feed({ t: "ready", loaded: m.loaded, urls: m.urls, mcpStdio: m.mcpStdio, failure: m.failure });
       case "checked":
         return this.driver.feed({ t: "checked", id: m.id, verdict: m.verdict });
@@ -178,6 +186,12 @@ class Supervisor {
       case "kill":
         for (const app of this.live) app.kill();
         return;
+      case "serve":
+        this.holder?.release();
+        this.holder = undefined;
+        return;
+      case "unavailable":
+        return this.holder?.down(c.why === "down" ? "the app is down (see the terminal); saving a file restarts it" : "the app waits for a fix to its code (see the terminal)");
       case "exit":
         return this.exit(c.code, c.signal);
       case "fatal":
@@ -191,6 +205,11 @@ class Supervisor {
   private async restart(graceMs: number): Promise<void> {
     const old = this.app;
     this.app = undefined;
+    // Listening beside the old process before it stops: no connection is refused in between.
+    if (!this.holder && this.listening.length) {
+      this.holder = new Holder(this.listening);
+      this.holder.hold();
+    }
     let status: ExitStatus = { code: 0, signal: null };
     if (old) status = await old.stop(graceMs);
     // A killed app leaves its socket file behind: a stale one is replaced, as at start-up
@@ -205,6 +224,7 @@ class Supervisor {
   /** hmr-run ends as the app did: with its exit code, or by the same signal. */
   private exit(code: number, signal?: Signal): never {
     this.watcher?.close();
+    this.holder?.close();
     this.driver.close();
     for (const app of this.live) app.kill();
     if (signal) {
