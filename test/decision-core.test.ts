@@ -410,6 +410,15 @@ describe("stopping", () => {
     expect(t.last("exit")).toEqual({ do: "exit", code: 130, signal: "SIGINT" });
   });
 
+  test("saves still settling when Ctrl+C comes are dropped: nothing is checked, and the core sleeps until the stop's bound", () => {
+    const s = up();
+    s.save("/a.ts", 1000);
+    s.on({ t: "signal", signal: "SIGINT" }, 1000.5);
+    expect(s.core.wakeAt()).toBe(3500.5);
+    s.until(3400);
+    expect(s.all("check")).toEqual([]);
+  });
+
   test("a second Ctrl+C kills the app and exits 130 at once", () => {
     const s = up();
     s.on({ t: "signal", signal: "SIGINT" }, 1000);

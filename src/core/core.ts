@@ -102,9 +102,11 @@ export class Core {
 
   /** When the core next needs a `tick` (ms), if ever. */
   wakeAt(): number | undefined {
+    // While stopping, only the stop's own deadline matters: saves are no longer news.
+    if (this.phase === "stopping") return this.stop?.deadline === Infinity ? undefined : this.stop?.deadline;
     const times = [this.settleAt, this.held?.until, this.lookAgain?.at, this.stop?.deadline];
     if (this.pingAt !== undefined && this.pinging()) times.push(this.pingAt);
-    if (this.inflight && !this.inflight.told && this.phase !== "stopping") times.push(this.inflight.at + this.p.longMs);
+    if (this.inflight && !this.inflight.told && this.alive()) times.push(this.inflight.at + this.p.longMs);
     let min: number | undefined;
     for (const t of times) if (t !== undefined && (min === undefined || t < min)) min = t;
     return min;

@@ -53,8 +53,10 @@ export class Driver {
   }
 
   private schedule(): void {
-    const wake = this.core.wakeAt();
+    let wake = this.core.wakeAt();
     if (wake === this.waiting) return;
+    // A wake time a tick did not move would spin: never sooner than a millisecond after the last tick.
+    if (wake !== undefined && this.lastTick !== undefined && wake <= this.lastTick) wake = this.lastTick + 1;
     this.close();
     if (wake === undefined) return;
     this.waiting = wake;
@@ -74,9 +76,12 @@ export class Driver {
     })();
   }
 
+  private lastTick: number | undefined;
+
   private wake(): void {
     this.waiting = undefined;
     this.timer = undefined;
+    this.lastTick = performance.now();
     this.feed({ t: "tick" });
   }
 }
