@@ -82,6 +82,7 @@ export class Runner {
   /** Modules run so far in this process, and an id that changes when the process restarts. */
   async runs(): Promise<{ runs: number; boot: string }> {
     const res = await fetch(this.url + "/__runs");
+    if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { code: `HTTP ${res.status}` });
     return (await res.json()) as { runs: number; boot: string };
   }
 
@@ -89,12 +90,13 @@ export class Runner {
    * Collects garbage in the app (Bun.gc(true)), then reads the resident set size in MB of
    * the process and every process below it (a supervisor and its app count together).
    */
-  async memory(): Promise<{ rssMb: number; anonMb: number; heapMb: number; processes: number }> {
+  async memory(): Promise<{ rssMb: number; anonMb: number; pssMb: number; heapMb: number; processes: number }> {
     const res = await fetch(this.url + "/__gc");
     const usage = (await res.json()) as { heapUsed: number };
     const tree = processTree(this.proc.pid);
     const sum = (field: string) => tree.reduce((kb, pid) => kb + statusKb(pid, field), 0) / 1024;
-    return { rssMb: sum("VmRSS"), anonMb: sum("RssAnon"), heapMb: usage.heapUsed / 2 ** 20, processes: tree.length };
+    const pss = tree.reduce((kb, pid) => kb + pssKb(pid), 0) / 1024;
+    return { rssMb: sum("VmRSS"), anonMb: sum("RssAnon"), pssMb: pss, heapMb: usage.heapUsed / 2 ** 20, processes: tree.length };
   }
 
   get alive(): boolean {
@@ -133,3 +135,17 @@ function statusKb(pid: number, field: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+
+/**
+ * Proportional set size in kB, from /proc/<pid>/smaps_rollup: each shared page (Bun's
+ * executable, mapped by the hmr-run process and its app process alike) counted once
+ * across the processes that map it, rather than once per process as RSS counts it.
+ */
+function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0; // Gone, or no smaps_rollup (a kernel before 4.14): counted as nothing.
+  }
+}
