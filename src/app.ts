@@ -160,6 +160,8 @@ export class App {
       onDispose: (owner, fn) => this.hot.context(owner).dispose(fn),
       deps: (file) => this.workerDeps(file),
       warn: (msg) => o.log.warn(msg),
+      debug: (msg) => o.log.debug(msg),
+      isUserFile: (f) => this.isUserFile(f),
     });
     this.host = new Host(o.serve, {
       info: (m) => o.log.info(m),

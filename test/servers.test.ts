@@ -9,6 +9,99 @@ import { counter, runCounts, scenarios } from "./support/scenario.ts";
 
 const { start } = scenarios();
 
+/** Polls `read()` until its text contains `want`; fails with the last text read. */
+async function untilContains(read: () => string, want: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last = "(nothing read)";
+  while (Date.now() < end) {
+    try {
+      last = read();
+      if (last.includes(want)) return;
+    } catch (err) {
+      last = `(error: ${(err as Error).message})`;
+    }
+    await Bun.sleep(15);
+  }
+  throw new Error(`waited ${ms} ms for ${JSON.stringify(want)}; last read:\n${last}`);
+}
+
+/**
+ * A logger whose worker writes every message to requests.log. As pino's thread-stream,
+ * a write after its worker exited throws "the worker has exited". `log.ts` makes the
+ * worker; `container.ts` hands the logger out once, as a DI container does, so code from
+ * before an edit of log.ts still writes to the worker that log.ts's first run made.
+ */
+const loggerApp = (makeSink: string, sinkFiles: Record<string, string>): Record<string, string> => ({
+  ...sinkFiles,
+  "log.ts": `${makeSink}
+export const version = "v1";
+export function log(msg: string) { sink.write(msg); }
+`,
+  "container.ts": `import { log } from "./log.ts";
+const g = globalThis as any;
+g.container ??= { logger: { info: log } };
+export const container = g.container as { logger: { info(msg: string): void } };
+`,
+  "main.ts": `import { container } from "./container.ts";
+import { version } from "./log.ts";
+export default {
+  fetch(req: Request) {
+    container.logger.info(new URL(req.url).searchParams.get("id") ?? "poll");
+    return new Response("ok " + version);
+  },
+};
+`,
+});
+
+const loggers = {
+  "a node:worker_threads Worker": loggerApp(
+    `import { Worker } from "node:worker_threads";
+const worker = new Worker(new URL("./sink.ts", import.meta.url));
+let exited = false;
+worker.on("exit", () => (exited = true));
+const sink = { write(m: string) { if (exited) throw new Error("the worker has exited"); worker.postMessage(m); } };`,
+    {
+      "sink.ts": `import { parentPort } from "node:worker_threads";
+import { appendFileSync } from "node:fs";
+parentPort!.on("message", (m) => appendFileSync("requests.log", "a " + m + "\\n"));
+`,
+    },
+  ),
+  "a web Worker": loggerApp(
+    `const worker = new Worker(new URL("./sink.ts", import.meta.url));
+let exited = false;
+worker.addEventListener("close", () => (exited = true));
+const sink = { write(m: string) { if (exited) throw new Error("the worker has exited"); worker.postMessage(m); } };`,
+    {
+      "sink.ts": `import { appendFileSync } from "node:fs";
+self.onmessage = (e: MessageEvent) => appendFileSync("requests.log", "a " + e.data + "\\n");
+`,
+    },
+  ),
+  // As pino.transport(): the worker file is the package's, started on log.ts's behalf.
+  "a package's worker (as pino's thread-stream)": loggerApp(
+    `import { transport } from "tiny-transport";
+const sink = transport("requests.log");`,
+    {
+      "node_modules/tiny-transport/package.json": `{ "name": "tiny-transport", "main": "index.js" }\n`,
+      "node_modules/tiny-transport/index.js": `const { Worker } = require("node:worker_threads");
+const { join } = require("node:path");
+exports.transport = (file) => {
+  const worker = new Worker(join(__dirname, "lib", "worker.js"), { workerData: { file } });
+  let exited = false;
+  worker.on("exit", () => (exited = true));
+  worker.unref();
+  return { write(m) { if (exited) throw new Error("the worker has exited"); worker.postMessage(m); } };
+};
+`,
+      "node_modules/tiny-transport/lib/worker.js": `const { parentPort, workerData } = require("node:worker_threads");
+const { appendFileSync } = require("node:fs");
+parentPort.on("message", (m) => appendFileSync(workerData.file, "a " + m + "\\n"));
+`,
+    },
+  ),
+};
+
 /** Polls `url` over keep-alive connections until `stop()`; counts failed requests. */
 function keepAliveClients(url: string, n = 4) {
   let stop = false;
@@ -268,5 +361,154 @@ export default { fetch: async () => new Response(\`\${await ask(1)} \${await ask
     fx.write("calc.ts", `export const calc = (n: number) => n + 5;\n`);
     await run.until(`6 600 runs={"main":1} exits=0 once=1`);
     expect(run.out).toContain("restarted in");
+  });
+
+  for (const [shape, files] of Object.entries(loggers)) {
+    test(`${shape} of a module that re-runs is left running: code from before the edit still logs through it`, async () => {
+      const { fx, run } = start(files);
+      const logged = () => fx.read("requests.log");
+      await run.until("ok v1");
+      expect(await run.get("/?id=before")).toBe("ok v1");
+      await untilContains(logged, "a before\n");
+      for (const v of ["v2", "v3"]) {
+        fx.edit("log.ts", /version = "v\d"/, `version = "${v}"`);
+        await run.until(`ok ${v}`);
+        // The container's logger is log.ts's first run: it writes to that run's worker.
+        expect(await run.get(`/?id=after-${v}`)).toBe(`ok ${v}`);
+        await untilContains(logged, `a after-${v}\n`);
+      }
+      if (files["sink.ts"]) {
+        // The worker's own code changed: every thread of it restarts behind its object,
+        // those left running for old code too.
+        const mark = run.mark();
+        fx.edit("sink.ts", `"a "`, `"b "`);
+        await run.output("restarted in", mark);
+        expect(await run.get("/?id=new-sink")).toBe("ok v3");
+        await untilContains(logged, "b new-sink\n");
+      }
+      expect(run.out).not.toMatch(/worker has exited|uncaught|\[error\]/);
+    });
+  }
+});
+
+/** A websocket client that records what it receives and how it was closed; waits poll with a deadline. */
+class WsClient {
+  readonly messages: string[] = [];
+  closed: { code: number; reason: string } | undefined;
+  private ws: WebSocket;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.onmessage = (e) => void this.messages.push(String(e.data));
+    this.ws.onclose = (e) => void (this.closed = { code: e.code, reason: e.reason });
+  }
+
+  /** Waits until `ok()` holds; fails saying `what` it waited for. */
+  async until<T>(what: string, ok: () => T | undefined, ms = 10_000): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = ok();
+      if (v !== undefined && v !== false) return v;
+      if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}; got ${JSON.stringify(this.messages)}, closed: ${JSON.stringify(this.closed)}`);
+      await Bun.sleep(10);
+    }
+  }
+
+  /** The first message (the server's greeting). */
+  greeting(): Promise<string> {
+    return this.until("a greeting", () => this.messages[0]);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+const closedLine = /closed (\d+) websocket connections? of the replaced server \(code 1012, service restart\)/g;
+
+describe("websocket connections of a replaced node:http server", () => {
+  test("ws on an http server: open clients get close 1012 and reconnect to the new code; a server that was not replaced keeps its clients", async () => {
+    const sidePort = freePort();
+    const { fx, run } = start({
+      // Loaded once, after main.ts listened (the first server gets --port): an edit of main.ts
+      // re-runs main.ts alone, so this server is never replaced.
+      "side.ts": `import http from "node:http";
+import { WebSocketServer } from "ws";
+const side = http.createServer();
+new WebSocketServer({ server: side }).on("connection", (ws) => ws.send("side"));
+side.listen(${sidePort}, "127.0.0.1");
+`,
+      "main.ts": `import http from "node:http";
+import { WebSocketServer } from "ws";
+const version = "v1";
+const server = http.createServer((_q, r) => r.end("http " + version));
+const wss = new WebSocketServer({ server });
+wss.on("connection", (ws) => ws.send("hello " + version));
+server.listen(3000);
+await import("./side.ts");
+`,
+    });
+    await run.until("http v1");
+    const wsUrl = run.url.replace("http", "ws") + "/";
+    const a = new WsClient(wsUrl);
+    const side = new WsClient(`ws://127.0.0.1:${sidePort}/`);
+    expect(await a.greeting()).toBe("hello v1");
+    expect(await side.greeting()).toBe("side");
+
+    const mark = run.mark();
+    fx.edit("main.ts", `"v1"`, `"v2"`);
+    const closed = await a.until("close 1012", () => a.closed);
+    expect(closed).toEqual({ code: 1012, reason: "hmr-run: reloaded" });
+    await run.output(closedLine, mark);
+    expect(run.out.slice(mark).match(closedLine)).toEqual(["closed 1 websocket connection of the replaced server (code 1012, service restart)"]);
+    // A client reconnecting, as Socket.IO and reconnecting ws clients do, gets the new code.
+    const b = new WsClient(wsUrl);
+    expect(await b.greeting()).toBe("hello v2");
+
+    // The next edit closes the one client of v2, not the already closed one again.
+    const mark2 = run.mark();
+    fx.edit("main.ts", `"v2"`, `"v3"`);
+    expect(await b.until("close 1012", () => b.closed)).toEqual({ code: 1012, reason: "hmr-run: reloaded" });
+    await run.output(closedLine, mark2);
+    expect(run.out.slice(mark2).match(closedLine)).toEqual(["closed 1 websocket connection of the replaced server (code 1012, service restart)"]);
+    expect(await new WsClient(wsUrl).greeting()).toBe("hello v3");
+    // The side server's module never re-ran: its client is still open.
+    expect(side.closed).toBeUndefined();
+    side.close();
+    expect(run.out).not.toMatch(/\[error\]|uncaught/);
+  });
+
+  test("a hand-written upgrade handler: its open websocket gets a raw 1012 close frame, a handshake it never answered is cut", async () => {
+    const { fx, run } = start({
+      "main.ts": `import http from "node:http";
+import { createHash } from "node:crypto";
+const version = "v1";
+const server = http.createServer((_q, r) => r.end("http " + version));
+// The handshake and one text frame, by hand: no websocket library holds this socket.
+server.on("upgrade", (req, socket) => {
+  if (req.url === "/hold") return; // Never answered: the client waits for its handshake.
+  const accept = createHash("sha1").update(req.headers["sec-websocket-key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+  socket.write("HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: " + accept + "\\r\\n\\r\\n");
+  const text = Buffer.from("hello " + version);
+  socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text]));
+});
+server.listen(3000);
+`,
+    });
+    await run.until("http v1");
+    const wsUrl = run.url.replace("http", "ws");
+    const a = new WsClient(wsUrl + "/");
+    expect(await a.greeting()).toBe("hello v1");
+    const held = new WsClient(wsUrl + "/hold");
+
+    const mark = run.mark();
+    fx.edit("main.ts", `"v1"`, `"v2"`);
+    expect(await a.until("close 1012", () => a.closed)).toEqual({ code: 1012, reason: "hmr-run: reloaded" });
+    const out = await run.output("cut 1 websocket handshake the replaced server had not answered", mark);
+    expect(out).toContain("closed 1 websocket connection of the replaced server (code 1012, service restart): clients reconnect to the new code; cut 1");
+    // Cut before its handshake: the client sees a failed connection (1006) and may try again.
+    expect((await held.until("the held client closed", () => held.closed)).code).toBe(1006);
+    expect(await new WsClient(wsUrl + "/").greeting()).toBe("hello v2");
+    expect(run.out.match(closedLine)?.length).toBe(1);
   });
 });

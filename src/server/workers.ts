@@ -3,12 +3,20 @@
  * worker threads, so a worker's modules are found by scanning from its entry file, and an
  * edit of one of them restarts the worker: the old thread is terminated and a new one
  * starts with the same URL and options, behind the same object the app holds.
+ *
+ * The module that made a worker running again does not end it: code from before the
+ * reload may still hold it (a logger a container handed out writes to pino's
+ * thread-stream worker), and hmr-run cannot tell. Such a worker runs on, as under
+ * `bun --hot`, unref'd so that it never keeps the process alive; the app's own dispose
+ * hooks end one on purpose, and the app's stop ends them all.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { loaderFor, transpiler } from "../loader/scan.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { patch } from "../runtime/patch.ts";
+import { backgroundTimer, own as timers } from "../runtime/own.ts";
+import { inDependencyTree, inNodeModules, shown } from "../paths.ts";
 
 /** What the workers need from the app. */
 export interface WorkerHost {
@@ -20,6 +28,13 @@ export interface WorkerHost {
   deps(file: string): string[];
   /** Says once that a shape is not reloaded (node:cluster workers). */
   warn(msg: string): void;
+  /** hmr-run's debug log: workers a reload left running. Silent when absent. */
+  debug?(msg: string): void;
+  /**
+   * Is `file` one of the app's modules (in scope)? Only such workers restart on a save.
+   * When absent: any file outside node_modules and .git.
+   */
+  isUserFile?(file: string): boolean;
 }
 
 /** A worker the app started, as the reloader sees it. */
@@ -31,11 +46,35 @@ export interface Tracked {
   dead: boolean;
 }
 
+/** What the wrappers give `track` to reach a worker's current thread. */
+interface Controls {
+  /** Replaces the thread (its code changed); a no-op once the app ended the worker. */
+  restart(): void;
+  /** Lets the thread run on without keeping the process alive, across restarts too. */
+  leave(): void;
+  terminate(): void;
+}
+
+/** A worker the app made and has not ended. */
+interface Made {
+  /** Its file as the log names it (a package's path from the package name). */
+  label: string;
+  controls: Controls;
+  ended: boolean;
+}
+
 const KEY = Symbol.for("hmr-run.workers");
 type Listener = Parameters<Worker["addEventListener"]>[1];
 
 export class Workers {
+  /** Workers whose code is the app's: a save of it restarts them. */
   private live = new Set<Tracked>();
+  /** Every worker the app made and has not ended: the app's stop ends them. */
+  private made = new Set<Made>();
+  /** Per module, the workers its current run made (its dispose hook is registered once). */
+  private runs = new Map<string, Made[]>();
+  /** Timers that let go of disposed owners' workers: the app's stop cancels them. */
+  private pending = new Set<Timer>();
 
   constructor(readonly host: WorkerHost) {}
 
@@ -79,6 +118,7 @@ export class Workers {
     return () => {
       if (state.active === this) state.active = undefined;
       for (const u of undo) u();
+      this.stopAll();
     };
   }
 
@@ -121,24 +161,80 @@ export class Workers {
       w.restart();
       files.push(w.file);
     }
-    return files;
+    // Workers left running by earlier reloads restart too, behind the objects old code
+    // holds: the file is named once.
+    return [...new Set(files)];
   }
 
+  /** The app stops: every worker it made ends with it, as its process would. */
   stopAll(): void {
+    const made = [...this.made];
     this.live.clear();
+    this.made.clear();
+    this.runs.clear();
+    for (const timer of this.pending) timers.clearTimeout(timer);
+    this.pending.clear();
+    for (const m of made) {
+      try {
+        m.controls.terminate();
+      } catch {
+        // Already gone: nothing to end.
+      }
+    }
   }
 
-  private track(url: string | URL, restart: () => void, terminate: () => void): Tracked | undefined {
+  /** Registers a worker the app made; call the returned `ended` when the app ends it. */
+  private track(url: string | URL, controls: Controls): () => void {
     const owner = this.host.owner();
     const file = fileOf(url, owner);
-    const t: Tracked | undefined = file ? { file, modules: this.scan(file), restart, dead: false } : undefined;
+    // A library's worker (pino's thread-stream) is not the app's code: no save restarts it.
+    const t: Tracked | undefined = file && this.isUserFile(file) ? { file, modules: this.scan(file), restart: controls.restart, dead: false } : undefined;
     if (t) this.live.add(t);
-    // The module that made the worker runs again and makes a new one: end this one.
-    if (owner) this.host.onDispose(owner, () => {
+    const m: Made = { label: file ? labelOf(file) : `a ${String(url).split(":")[0]}: URL`, controls, ended: false };
+    this.made.add(m);
+    if (owner) this.runOf(owner).push(m);
+    return () => {
+      m.ended = true;
+      this.made.delete(m);
       if (t) (t.dead = true), this.live.delete(t);
-      terminate();
+    };
+  }
+
+  private isUserFile(file: string): boolean {
+    return this.host.isUserFile ? this.host.isUserFile(file) : !inDependencyTree(file);
+  }
+
+  /** The workers `owner`'s current run made; the first one registers its dispose hook. */
+  private runOf(owner: string): Made[] {
+    const known = this.runs.get(owner);
+    if (known) return known;
+    const workers: Made[] = [];
+    this.runs.set(owner, workers);
+    // The owner runs again (or leaves the app). Its workers are not ended: hmr-run cannot
+    // know whether code from before still reaches them (a logger a container handed out
+    // before the reload), and bun --hot keeps them too.
+    this.host.onDispose(owner, () => {
+      if (this.runs.get(owner) === workers) this.runs.delete(owner);
+      // Looked at once the turn ends: the app's own dispose hooks (registered after the
+      // worker was made, so run after this one) may still end them on purpose.
+      const timer = backgroundTimer(() => {
+        this.pending.delete(timer);
+        this.letGo(owner, workers);
+      }, 0);
+      this.pending.add(timer);
     });
-    return t;
+    return workers;
+  }
+
+  /** Workers of a disposed run that the app did not end: unref'd, and said in one line. */
+  private letGo(owner: string, workers: Made[]): void {
+    const left = workers.filter((m) => !m.ended);
+    if (!left.length) return;
+    // Kept for code from before the reload, but never what keeps the process alive.
+    for (const m of left) m.controls.leave();
+    const n = left.length === 1 ? "1 worker" : `${left.length} workers`;
+    const labels = [...new Set(left.map((m) => m.label))].join(", ");
+    this.host.debug?.(`left ${n} of ${shown(owner)} running (${labels}): code from before the reload may still use it`);
   }
 
   private scan(file: string): Set<string> {
@@ -178,12 +274,15 @@ export class Workers {
       real.removeEventListener(type, listeners[i]!.bound, opts as EventListenerOptions);
       listeners.splice(i, 1);
     });
-    own("ref", () => real.ref());
-    own("unref", () => real.unref());
+    // Whether the thread may keep the process alive: a restart keeps what the app (or a
+    // reload that left the worker running) chose.
+    let refed = true;
+    own("ref", () => ((refed = true), real.ref()));
+    own("unref", () => ((refed = false), real.unref()));
     let ended = false;
     own("terminate", () => {
       ended = true;
-      if (t) (t.dead = true), this.live.delete(t);
+      untrack();
       real.terminate();
     });
     for (const name of ["onmessage", "onerror", "onmessageerror", "onopen", "onclose"]) {
@@ -197,13 +296,21 @@ export class Workers {
       });
     }
     Object.defineProperty(view, "threadId", { get: () => real.threadId, configurable: true });
-    const t = this.track(url, () => {
-      if (ended) return;
-      real.terminate();
-      real = new Real(url, options);
-      for (const l of listeners) real.addEventListener(l.type, l.bound, l.opts as AddEventListenerOptions);
-      for (const [name, fn] of Object.entries(handlers)) (real as any)[name] = fn;
-    }, () => view.terminate());
+    const untrack = this.track(url, {
+      restart: () => {
+        if (ended) return;
+        // The old thread's close is ours, not the app's: it would read as the worker ending.
+        for (const l of listeners) real.removeEventListener(l.type, l.bound, l.opts as EventListenerOptions);
+        for (const name of Object.keys(handlers)) (real as any)[name] = null;
+        real.terminate();
+        real = new Real(url, options);
+        if (!refed) real.unref();
+        for (const l of listeners) real.addEventListener(l.type, l.bound, l.opts as AddEventListenerOptions);
+        for (const [name, fn] of Object.entries(handlers)) (real as any)[name] = fn;
+      },
+      leave: () => ((refed = false), real.unref()),
+      terminate: () => view.terminate(),
+    });
     return view;
   }
 
@@ -221,26 +328,40 @@ export class Workers {
     attach(real);
     const own = (name: string, value: unknown) => Object.defineProperty(view, name, { value, configurable: true });
     own("postMessage", (...a: unknown[]) => real.postMessage(...a));
-    own("ref", () => real.ref());
-    own("unref", () => real.unref());
+    // Whether the thread may keep the process alive, kept across restarts (see `web`).
+    let refed = true;
+    own("ref", () => ((refed = true), real.ref()));
+    own("unref", () => ((refed = false), real.unref()));
     own("terminate", () => {
       ended = true;
-      if (t) (t.dead = true), this.live.delete(t);
+      untrack();
       return real.terminate();
     });
     for (const name of ["threadId", "stdout", "stderr", "stdin", "resourceLimits", "performance"]) {
       Object.defineProperty(view, name, { get: () => real[name], configurable: true });
     }
-    const t = this.track(url, () => {
-      if (ended) return;
-      // The old thread's exit is ours, not the app's: it would read as a crash.
-      real.removeAllListeners();
-      void real.terminate();
-      real = new Real(url, options);
-      attach(real);
-    }, () => void view.terminate());
+    const untrack = this.track(url, {
+      restart: () => {
+        if (ended) return;
+        // The old thread's exit is ours, not the app's: it would read as a crash.
+        real.removeAllListeners();
+        void real.terminate();
+        real = new Real(url, options);
+        if (!refed) real.unref();
+        attach(real);
+      },
+      leave: () => ((refed = false), real.unref()),
+      terminate: () => void view.terminate(),
+    });
     return view;
   }
+}
+
+/** A worker file as the log names it: a package's from the package name (thread-stream/lib/worker.js). */
+function labelOf(file: string): string {
+  if (!inNodeModules(file)) return shown(file);
+  const parts = file.split(/[\\/]/);
+  return parts.slice(parts.lastIndexOf("node_modules") + 1).join("/");
 }
 
 /** The file a worker URL names: a `file:` URL, an absolute path, or a path relative to its creator or the working folder. */
