@@ -60,7 +60,9 @@ WHILE RUNNING
   r + Enter    Reload the whole app graph, in place
   R + Enter    Restart the app process (as a change to package.json or tsconfig.json does)
   q + Enter    Stop, as Ctrl+C does
-  Ctrl+C       Stop: dispose hooks run, servers close, exit 0; a second Ctrl+C exits at once
+  Ctrl+C       Stop: the app gets SIGINT as under bun (its own handler runs, and its exit
+               code is hmr-run's; with none, dispose hooks run and hmr-run ends by SIGINT);
+               a second Ctrl+C exits at once
 `;
 
 /**

@@ -122,6 +122,23 @@ describe("--inspect", () => {
   });
 });
 
+describe("source positions", () => {
+  test("an error in a reloaded module points at its line in the edited file", async () => {
+    const handler = (above: string) => `${above}export function answer(): string {\n  throw new Error("boom at the marked line");\n}\n`;
+    const { fx, run } = start({ "route.ts": handler(""), "main.ts": `import { answer } from "./route.ts";\nexport default { fetch: () => new Response(answer()) };\n` });
+    let m = run.mark();
+    await run.until("Internal Server Error");
+    expect(await run.output(/route\.ts:2:\d+\): (Error: )?boom at the marked line/, m)).toBeTruthy();
+    // Three lines added above: the same throw is now on line 5.
+    m = run.mark();
+    fx.write("route.ts", handler("// one\n// two\nconst three = 3;\n"));
+    await run.reloaded(m);
+    m = run.mark();
+    await run.until("Internal Server Error");
+    expect(await run.output(/route\.ts:5:\d+\): (Error: )?boom at the marked line/, m)).toBeTruthy();
+  });
+});
+
 describe("Bun's runtime flags reach the app process", () => {
   const flagged = {
     "pre.ts": `(globalThis as any).PRELOADED = "yes";\n`,
