@@ -255,6 +255,17 @@ describe("edge cases: servers", () => {
     expect(run.out).not.toContain("no longer starts a server");
   });
 
+  test("a server started after an await (NestJS's bootstrap(), Fastify's start()): the banner says where it serves, never 'script'", async () => {
+    const { run } = start({
+      "main.ts": `async function bootstrap() {\n  await Bun.sleep(300);\n  Bun.serve({ fetch: () => new Response("booted") });\n}\nbootstrap();\n`,
+    });
+    await run.until("booted");
+    const banner = await run.output(/hmr-run \S+ on Bun \S+: .*/);
+    expect(banner).toMatch(/: serving http:\/\/127\.0\.0\.1:\d+\//);
+    expect(run.out).not.toContain("script");
+    expect(run.out).not.toContain("started a server");
+  });
+
   test("--reload-include with a file watches that file", async () => {
     const { fx, run } = start(
       { "main.ts": `export default { fetch: () => new Response("f1") };\n` },
