@@ -22,12 +22,28 @@ describe("is the write complete?", () => {
     s.save("/a.ts", 1000);
     expect(s.fresh()).toEqual([]);
     s.until(1001);
-    expect(s.fresh()).toEqual([{ do: "check", id: 1, files: ["/a.ts"], force: false, full: undefined, env: false }]);
+    expect(s.fresh()).toEqual([{ do: "check", id: 1, files: ["/a.ts"], force: false, full: undefined, env: false, then: "reload" }]);
     s.checked({ kind: "ok" }, 1002);
     expect(s.fresh()).toEqual([{ do: "reload", id: 1, full: undefined, env: false }]);
     s.reloadedOk(1005);
     expect(s.reported().map((o) => o.kind)).toEqual(["reloaded"]);
     expect(s.core.idle()).toBe(true);
+  });
+
+  test("a plain ok verdict reloads at once in the app process: no reload command, and the outcome is told", () => {
+    const s = up();
+    s.save("/a.ts", 1000);
+    s.until(1001);
+    const c = s.last("check")!;
+    s.on({ t: "checked", id: c.id, verdict: { kind: "ok", files: ["/a.ts"] }, reloading: true }, 1002);
+    // Meanwhile the rest of a write: too late for this reload, it is the next batch.
+    s.save("/b.ts", 1002.5);
+    expect(s.all("reload")).toEqual([]);
+    const outcome = { kind: "reloaded" as const, files: ["/a.ts"], executed: ["/a.ts"], evicted: ["/a.ts"], stoppedAt: [], because: {}, ms: 3 };
+    s.on({ t: "reloaded", id: c.id, reply: { outcome, loaded: true, urls: [] } }, 1005);
+    expect(s.reported().map((o) => o.kind)).toEqual(["reloaded"]);
+    s.until(1020);
+    expect(s.last("check")!.files).toEqual(["/b.ts"]);
   });
 
   test("files saved together are one check", () => {
@@ -201,7 +217,7 @@ describe("what a save means", () => {
   test("r + Enter is a forced full reload; R + Enter a restart", () => {
     const s = up();
     s.on({ t: "key", key: "r" }, 1000);
-    expect(s.last("check")).toEqual({ do: "check", id: 1, files: [], force: true, full: "r + Enter", env: false });
+    expect(s.last("check")).toEqual({ do: "check", id: 1, files: [], force: true, full: "r + Enter", env: false, then: "reload" });
     s.checked({ kind: "ok" });
     s.reloadedOk();
     s.on({ t: "key", key: "R" }, 2000);

@@ -136,7 +136,7 @@ export class Core {
         if (e.failure && this.phase === "starting") out.push({ do: "report", outcome: e.failure.kind === "failed" ? { ...e.failure, start: true } : e.failure });
         return this.ready(e.loaded, e.urls, e.mcpStdio, now, out);
       case "checked":
-        return this.checked(e.id, e.verdict, now, out);
+        return this.checked(e.id, e.verdict, now, out, e.reloading === true);
       case "reloaded":
         return this.reloaded(e.id, e.reply, now, out);
       case "pong":
@@ -275,7 +275,7 @@ export class Core {
     this.next = undefined;
     const id = ++this.nextId;
     this.inflight = { kind: "check", id, at: now, batch, told: false, dirty: false };
-    out.push({ do: "check", id, files: [...batch.files.keys()], force: batch.force, full: batch.full, env: this.envPending.size > 0 });
+    out.push({ do: "check", id, files: [...batch.files.keys()], force: batch.force, full: batch.full, env: this.envPending.size > 0, then: "reload" });
   }
 
   private sayWaiting(batch: Batch, out: Command[]): void {
@@ -284,11 +284,17 @@ export class Core {
     out.push({ do: "report", outcome: { kind: "waiting", files: [...batch.files.keys()], paused: this.paused } });
   }
 
-  private checked(id: number, v: Verdict, now: number, out: Command[]): void {
+  private checked(id: number, v: Verdict, now: number, out: Command[], reloading: boolean): void {
     const f = this.inflight;
     if (f?.kind !== "check" || f.id !== id) return;
     for (const w of v.selfWrites ?? []) out.push({ do: "report", outcome: { kind: "ignored", files: [w.file], reason: { why: "self-write", ...w } } });
     if (v.lookAgain?.length) this.lookAgain = { files: v.lookAgain, at: now + this.p.lookAgainMs };
+    // Already reloading (a plain ok): what came meanwhile is the next batch, and a failure
+    // of this one is held for it.
+    if (reloading) {
+      this.inflight = { kind: "reload", id, at: f.at, batch: f.batch, told: f.told, module: f.module, verdict: v };
+      return;
+    }
     if (f.dirty) {
       // Checked half-way through a write: check again with the rest, once it settled.
       this.inflight = undefined;

@@ -44,6 +44,11 @@ interface VerdictFacts {
   fresh?: boolean;
 }
 
+/** A verdict after which the core could only say "reload": a plain ok, with no env value changed and no fresh process needed. */
+export function reloadsAtOnce(v: Verdict): boolean {
+  return v.kind === "ok" && !v.fresh && !v.envVars?.length;
+}
+
 /** How a reload the core asked for ended, as the app process reports it. */
 export interface ReloadReply {
   outcome: Outcome;
@@ -63,7 +68,8 @@ export type Event =
   | { t: "spawned" }
   /** The app process finished its start: `loaded` false while its entry waits for a fix (`failure` says why). */
   | { t: "ready"; loaded: boolean; urls: string[]; mcpStdio: boolean; failure?: Outcome }
-  | { t: "checked"; id: number; verdict: Verdict }
+  /** `reloading`: the verdict left nothing to decide and the app went on to reload (see "check"). */
+  | { t: "checked"; id: number; verdict: Verdict; reloading?: boolean }
   | { t: "reloaded"; id: number; reply: ReloadReply }
   | { t: "pong" }
   /** The app says which module has been loading for a while (it can, unless a loop holds its thread). */
@@ -85,8 +91,13 @@ export type Event =
 export type Ask = { what: "restart" } | { what: "reloadAll" } | { what: "invalidate"; files: string[] };
 
 export type Command =
-  /** Check a batch in the app process (no dispose, no run). `full`: every module runs, for this reason. */
-  | { do: "check"; id: number; files: string[]; force: boolean; full?: string; env: boolean }
+  /**
+   * Check a batch in the app process (no dispose, no run). `full`: every module runs, for
+   * this reason. `then: "reload"`: when the verdict leaves nothing to decide
+   * (`reloadsAtOnce`), reload at once rather than wait for a reload command: the core
+   * would send that command anyway, and the round trip costs a save half a millisecond.
+   */
+  | { do: "check"; id: number; files: string[]; force: boolean; full?: string; env: boolean; then?: "reload" }
   /** Reload what check `id` accepted; `full`: every module instead (the env changed). */
   | { do: "reload"; id: number; full?: string; env: boolean }
   /** Tell the user (and the app's listeners: the browser refresh, the MCP endpoint). */

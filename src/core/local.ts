@@ -6,7 +6,7 @@
  */
 import type { App } from "../app.ts";
 import { Driver } from "./driver.ts";
-import type { Command } from "./events.ts";
+import { reloadsAtOnce, type Command } from "./events.ts";
 import { POLICY } from "./policy.ts";
 import { own } from "../runtime/own.ts";
 
@@ -16,7 +16,12 @@ export function driveLocally(app: App, report: (c: Extract<Command, { do: "repor
   const driver: Driver = new Driver({ configChanged: () => false }, { ...POLICY, canRestart: false }, (c) => {
     switch (c.do) {
       case "check":
-        return later(() => driver.feed({ t: "checked", id: c.id, verdict: app.safeCheck(c) }));
+        return later(() => {
+          const verdict = app.safeCheck(c);
+          const reloading = c.then === "reload" && reloadsAtOnce(verdict);
+          driver.feed({ t: "checked", id: c.id, verdict, reloading });
+          if (reloading) void app.safeReload({ env: c.env }).then((reply) => driver.feed({ t: "reloaded", id: c.id, reply }));
+        });
       case "reload":
         return void app.safeReload(c).then((reply) => driver.feed({ t: "reloaded", id: c.id, reply }));
       case "report":

@@ -22,8 +22,8 @@ export type ToApp =
    * binds beside (src/supervisor/holder.ts).
    */
   | { t: "start"; options: RunOptions; parent: number; said: string[]; first: boolean; held: string[] }
-  /** Check these saved files (no dispose, nothing runs); answered with "checked". */
-  | { t: "check"; id: number; files: string[]; force: boolean; full?: string; env: boolean }
+  /** Check these saved files (no dispose, nothing runs); answered with "checked" (and "reloaded", with `then: "reload"`: see the core's "check"). */
+  | { t: "check"; id: number; files: string[]; force: boolean; full?: string; env: boolean; then?: "reload" }
   /** Reload what check `id` accepted (`full`: every module, for this reason); answered with "reloaded". */
   | { t: "reload"; id: number; full?: string; env: boolean }
   /** What was reported, for the app's listeners (browser refresh, the MCP endpoint); `tickets` name asks it answers. */
@@ -37,7 +37,7 @@ export type ToApp =
 export type FromApp =
   /** The first load finished: `urls` it serves on, `loaded` false while it waits for a fix (`failure` says why); `listening`: its TCP addresses. */
   | { t: "ready"; urls: string[]; loaded: boolean; port?: number; mcpStdio: boolean; failure?: Outcome; listening: Address[] }
-  | { t: "checked"; id: number; verdict: Verdict }
+  | { t: "checked"; id: number; verdict: Verdict; reloading?: boolean }
   | { t: "reloaded"; id: number; reply: ReloadReply }
   | { t: "pong" }
   /** The app cannot start for a reason no save fixes (port in use, missing export, bad env file). */

@@ -130,7 +130,7 @@ class Supervisor {
         if (m.listening.length) this.listening = m.listening;
         return this.driver.feed({ t: "ready", loaded: m.loaded, urls: m.urls, mcpStdio: m.mcpStdio, failure: m.failure });
       case "checked":
-        return this.driver.feed({ t: "checked", id: m.id, verdict: m.verdict });
+        return this.driver.feed({ t: "checked", id: m.id, verdict: m.verdict, reloading: m.reloading });
       case "reloaded":
         return this.driver.feed({ t: "reloaded", id: m.id, reply: m.reply });
       case "pong":
@@ -160,7 +160,7 @@ class Supervisor {
   private exec(c: Command): void {
     switch (c.do) {
       case "check":
-        return this.app?.send({ t: "check", id: c.id, files: c.files, force: c.force, full: c.full, env: c.env });
+        return this.app?.send({ t: "check", id: c.id, files: c.files, force: c.force, full: c.full, env: c.env, then: c.then });
       case "reload":
         return this.app?.send({ t: "reload", id: c.id, full: c.full, env: c.env });
       case "report":
