@@ -6,7 +6,7 @@ const { start } = scenarios();
 
 
 describe("reliability: under load", () => {
-  test("20 keep-alive clients during 50 reloads: no failed request, never a mix of two versions", async () => {
+  test("8 keep-alive clients during 20 reloads: no failed request, never a mix of two versions", async () => {
     const { fx, run } = start({
       "a.ts": `export const A = 0;\n`,
       "b.ts": `export const B = 0;\n`,
@@ -31,21 +31,20 @@ describe("reliability: under load", () => {
         }
       }
     };
-    const clients = Array.from({ length: 20 }, client);
+    const clients = Array.from({ length: 8 }, client);
     const started = Date.now();
-    for (let i = 1; i <= 50; i++) {
+    for (let i = 1; i <= 20; i++) {
       // One save of two files: both must change in the same reload.
       fx.write("a.ts", `export const A = ${i};\n`);
       fx.write("b.ts", `export const B = ${i};\n`);
       await run.until(`${i}:${i}`);
     }
-    while (Date.now() - started < 5000) await Bun.sleep(50);
     stop = true;
     await Promise.all(clients);
     console.log(`under load: ${ok} good responses, ${failed} failed, ${mixed} mixed, over ${Date.now() - started} ms`);
     expect(failed).toBe(0);
     expect(mixed).toBe(0);
-    expect(ok).toBeGreaterThan(100);
+    expect(ok).toBeGreaterThan(50);
   });
 });
 
