@@ -45,7 +45,8 @@ const FOOTER = `APP ARGUMENTS
 BUN'S FLAGS, FOR THE APP PROCESS
 
   hmr-run main.ts --smol --preload ./pre.ts runs the app as bun --smol --preload ./pre.ts main.ts
-  would (before or after the entry; given to bun before hmr-run, they reach the app too):
+  would, before or after the entry. Given to bun before hmr-run, they reach the app too, but
+  --inspect there opens the debugger in hmr-run's own process. Passed to the app:
   ${wrap(bunFlagsHelp(), 96).join("\n  ")}
   --inspect, --inspect-wait and --inspect-brk open Bun's debugger in the app process, at one
   address for the whole run (restarts included); -wait and -brk wait on the first start only.

@@ -11,7 +11,7 @@ import { createLogger, muteErrors } from "./log.ts";
 import { makeScope } from "./loader/scope.ts";
 import { ServeError } from "./server/host.ts";
 import { dieWithParent } from "./child/die-with-parent.ts";
-import { takeSignals } from "./child/lifecycle.ts";
+import { appListensFor, takeSignals } from "./child/lifecycle.ts";
 import { installMcpStdio, SERVER_HOOK } from "./mcp/stdio.ts";
 import { hookMcpServer } from "./mcp/server-hook.ts";
 import type { Message } from "./mcp/stdio-hub.ts";
@@ -116,6 +116,8 @@ export async function runApp(o: RunOptions, said: string[] = [], first = true, h
       case "outcome":
         return app.told(m.outcome, m.tickets);
       case "stop":
+        // A restart runs the app's own SIGTERM handler when it has one, as `bun --watch` does.
+        if (m.restart && appListensFor("SIGTERM")) return void process.kill(process.pid, "SIGTERM");
         return void stop().finally(() => process.exit(0));
       default:
         return unreachable(m);
@@ -185,5 +187,7 @@ if (import.meta.main) {
   dieWithParent(parent);
   // The app sees the argv `bun entry ...args` would give it; apps read their own arguments from index 2.
   process.argv = [process.execPath, options.entry, ...(options.args ?? [])];
+  // And the flags `bun <flags> entry` would: hmr-run's own --no-env-file is not the app's.
+  process.execArgv = process.execArgv.filter((a) => a !== "--no-env-file");
   await runApp(options, said, first, held);
 }

@@ -250,12 +250,13 @@ describe("the watchdog acts when new code is wanted, never because the app is sl
     s.answers = false; // computing: the thread answers no ping
     s.until(3000);
     expect(s.reported()).toMatchObject([{ kind: "long", phase: "start", answering: false }]);
-    expect(s.last("banner")).toMatchObject({ loaded: false, pending: "still loading the entry" });
+    expect(s.last("banner")).toMatchObject({ state: "loading", loading: undefined });
     s.until(4500);
     s.answers = true;
     s.ready(4500);
     expect(s.all("restart")).toEqual([]);
-    expect(s.reported().map((o) => o.kind)).toEqual(["long"]);
+    // The banner said "still loading": now one line says where it serves.
+    expect(s.reported()).toMatchObject([{ kind: "long" }, { kind: "serving", urls: ["http://localhost:3000/"], ms: 4500 }]);
   });
 
   test("a fix saved 1 s into a hung top-level await restarts the app when the watchdog sees it, with no other save", () => {
@@ -312,12 +313,14 @@ describe("the watchdog acts when new code is wanted, never because the app is sl
     s.on({ t: "paused", paused: true }, 1000);
     s.until(5000);
     s.save("/dep.ts", 5000);
-    s.until(5010);
+    s.save("/.sedX1a2", 5000.1, "other");
+    s.until(5400);
     expect(s.all("restart")).toEqual([]);
+    // Said once it has waited a moment, naming the app's file, not an editor's temp file.
     expect(s.reported()).toMatchObject([{ kind: "waiting", paused: true, files: ["/dep.ts"] }]);
     s.answers = true;
     s.on({ t: "paused", paused: false }, 6000);
-    expect(s.last("check")!.files).toEqual(["/dep.ts"]);
+    expect(s.last("check")!.files).toEqual(["/dep.ts", "/.sedX1a2"]);
   });
 
   test("under --inspect an app that answers nothing may be paused at a breakpoint: a save waits, R still restarts", () => {
@@ -333,6 +336,26 @@ describe("the watchdog acts when new code is wanted, never because the app is sl
     expect(s.last("check")!.files).toEqual(["/dep.ts"]);
     s.on({ t: "key", key: "R" }, 9600);
     expect(s.last("restart")!.reason).toEqual({ why: "key" });
+  });
+
+  test("a save held up only a moment (a debugger resumed just before) is not said as waiting", () => {
+    const s = up({ debugger: true });
+    s.answers = false;
+    s.until(2600);
+    s.save("/dep.ts", 2600);
+    s.until(2700);
+    s.answers = true;
+    s.on({ t: "pong" }, 2750);
+    s.until(3500);
+    expect(s.reported("waiting")).toEqual([]);
+    expect(s.last("check")!.files).toEqual(["/dep.ts"]);
+  });
+
+  test("a first start that waits for a debugger is never said to be long", () => {
+    const s = new CoreSim({ firstStartWaits: true });
+    s.answers = false;
+    s.until(20_000);
+    expect(s.reported()).toEqual([]);
   });
 
   test("pings count only when sent: a hmr-run process held up itself never blames the app", () => {
@@ -374,6 +397,16 @@ describe("exits and crash loops", () => {
     }
     expect(s.all("restart")).toHaveLength(3);
     expect(s.reported("down")).toMatchObject([{ cause: { when: "again" } }]);
+  });
+
+  test("the moment the app process is gone, its addresses are held (connections wait instead of being refused)", () => {
+    const s = up();
+    s.on({ t: "gone" }, 2000);
+    expect(s.fresh()).toEqual([{ do: "hold" }]);
+    s.on({ t: "exited", code: 1, signal: null }, 2010);
+    s.on({ t: "spawned" }, 2050);
+    s.ready(2300);
+    expect(s.fresh().filter((c) => c.do === "serve")).toEqual([{ do: "serve" }]);
   });
 
   test("a log line written next to the code never restarts an app that is down", () => {
@@ -422,6 +455,8 @@ describe("stopping", () => {
     expect(t.all("kill")).toEqual([]);
     t.until(8500);
     expect(t.all("kill")).toHaveLength(1);
+    // One line says the app's shutdown ran past its bound.
+    expect(t.reported("stopping")).toMatchObject([{ signal: "SIGINT" }, { signal: "SIGINT", cutOff: 7500 }]);
     t.on({ t: "exited", code: null, signal: "SIGKILL" }, 8510);
     expect(t.last("exit")).toEqual({ do: "exit", code: 130, signal: "SIGINT" });
   });

@@ -50,7 +50,7 @@ describe("restarts", () => {
     const m = run.mark();
     fx.write("dep.ts", dep("b", "process.exit(3);\n"));
     // Restarted, the module exits again while starting: hmr-run waits for a fix.
-    expect(await run.output("saving a file restarts it", m)).toContain("restarted (the app exited with code 3), but the app exited with code 3 while starting");
+    expect(await run.output("saving a file restarts it", m)).toContain("restarted (the app exited with code 3), but the app exited with code 3 again while starting");
     fx.write("dep.ts", dep("c"));
     const body = await run.until(/^c /);
     expect(pidOf(body)).not.toBe(first);
@@ -130,6 +130,22 @@ test("R + Enter restarts the app process; r + Enter reloads it in place; --port 
   await run.until((b) => pidOf(b) !== first);
   await run.output("restarted (R + Enter): serving again in");
   expect(run.out.split("entry asks for port 1;").length - 1).toBe(1);
+});
+
+test("a restart runs the app's own SIGTERM handler, as bun --watch does; an app without one gets its dispose hooks", async () => {
+  const { fx, run } = start(
+    {
+      "main.ts": `import { appendFileSync } from "node:fs";\n` +
+        `process.on("SIGTERM", async () => { appendFileSync("log.txt", "shutdown " + process.pid + "\\n"); await Bun.sleep(20); process.exit(0); });\n` +
+        `export default { fetch: () => new Response("pid " + process.pid) };\n`,
+    },
+    ["main.ts"],
+    { HMR_RUN_KEYS: "1" },
+  );
+  const first = await run.until(/^pid /);
+  run.proc.stdin.write("R\n");
+  await run.until((b) => b.startsWith("pid ") && b !== first);
+  expect(fx.read("log.txt")).toBe(`shutdown ${first.slice(4)}\n`);
 });
 
 describe("a restart refuses nothing", () => {

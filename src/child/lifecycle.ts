@@ -22,20 +22,29 @@ export interface Lifecycle {
   appShutdownMs: number;
 }
 
+/** Our own listener for each signal, to tell the app's apart. */
+const ours = new Map<Signal, () => void>();
+
+/** Does the app listen for `signal` itself (a shutdown handler of its own)? */
+export function appListensFor(signal: Signal): boolean {
+  return process.listeners(signal).some((l) => l !== ours.get(signal));
+}
+
 /** Takes SIGINT, SIGTERM and SIGHUP for the app process; call before any of the app's code runs. */
 export function takeSignals(life: Lifecycle): void {
   let stopping = false;
   for (const signal of SIGNALS) {
-    const ours = () => {
+    const ours_ = () => {
       if (stopping) return;
       stopping = true;
       // Listeners other than this one are the app's: its handler runs in this same emit.
-      const handled = process.listeners(signal).some((l) => l !== ours);
+      const handled = appListensFor(signal);
       life.told(handled);
-      if (handled) return appShutdown(signal, ours, life);
-      void life.stop().finally(() => raise(signal, ours));
+      if (handled) return appShutdown(signal, ours_, life);
+      void life.stop().finally(() => raise(signal, ours_));
     };
-    process.on(signal, ours);
+    ours.set(signal, ours_);
+    process.on(signal, ours_);
   }
 }
 

@@ -80,7 +80,10 @@ export class Core {
   private pingAt: number | undefined;
   private unansweredSince: number | undefined;
   private paused = false;
-  private waitingTold = false;
+  /** A batch held up by an app that answers nothing: since when, and whether that was said. */
+  private waiting: { since: number; files: string[]; told: boolean } | undefined;
+  /** When the current app process started (ms), for the line of a long first start. */
+  private startedAt = 0;
   private stop: { signal: Signal | "q" | "stdin"; at: number; deadline: number; killed: boolean } | undefined;
 
   constructor(
@@ -89,7 +92,9 @@ export class Core {
     now = 0,
   ) {
     this.settle = new Settle(p);
-    this.inflight = { kind: "start", at: now, told: false };
+    // A first start that waits for a debugger is not long, however long the debugger takes.
+    this.inflight = { kind: "start", at: now, told: p.firstStartWaits };
+    this.startedAt = now;
     this.pingAt = now + p.pingMs;
   }
 
@@ -105,6 +110,7 @@ export class Core {
     // While stopping, only the stop's own deadline matters: saves are no longer news.
     if (this.phase === "stopping") return this.stop?.deadline === Infinity ? undefined : this.stop?.deadline;
     const times = [this.settleAt, this.held?.until, this.lookAgain?.at, this.stop?.deadline];
+    if (this.waiting && !this.waiting.told) times.push(this.waiting.since + this.p.waitTellMs);
     if (this.pingAt !== undefined && this.pinging()) times.push(this.pingAt);
     if (this.inflight && !this.inflight.told && this.alive()) times.push(this.inflight.at + this.p.longMs);
     let min: number | undefined;
@@ -126,6 +132,7 @@ export class Core {
       case "spawned":
         this.phase = "starting";
         this.inflight = { kind: "start", at: now, told: false };
+        this.startedAt = now;
         this.readyAt = undefined;
         this.fatalMessage = undefined;
         this.unansweredSince = undefined;
@@ -141,8 +148,8 @@ export class Core {
         return this.reloaded(e.id, e.reply, now, out);
       case "pong":
         this.unansweredSince = undefined;
-        if (this.waitingTold) {
-          this.waitingTold = false;
+        if (this.waiting) {
+          this.waiting = undefined;
           this.dispatch(now, out);
         }
         return;
@@ -151,6 +158,10 @@ export class Core {
         return;
       case "fatal":
         this.fatalMessage = e.message;
+        return;
+      case "gone":
+        // Until a new process serves, connections are held rather than refused.
+        if (this.phase === "up" || this.phase === "starting") out.push({ do: "hold" });
         return;
       case "exited":
         return this.exited(e.code, e.signal, now, out);
@@ -174,7 +185,7 @@ export class Core {
         this.paused = e.paused;
         if (!e.paused) {
           this.unansweredSince = undefined;
-          this.waitingTold = false;
+          this.waiting = undefined;
           this.dispatch(now, out);
         }
         return;
@@ -268,7 +279,7 @@ export class Core {
       return;
     }
     if (this.answering(now) === false && (fixes.length || batch.force)) {
-      if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting(batch, out);
+      if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting(batch, now);
       this.next = undefined;
       return this.restartApp({ why: "unresponsive", files: fixes }, now, out);
     }
@@ -278,10 +289,12 @@ export class Core {
     out.push({ do: "check", id, files: [...batch.files.keys()], force: batch.force, full: batch.full, env: this.envPending.size > 0, then: "reload" });
   }
 
-  private sayWaiting(batch: Batch, out: Command[]): void {
-    if (this.waitingTold) return;
-    this.waitingTold = true;
-    out.push({ do: "report", outcome: { kind: "waiting", files: [...batch.files.keys()], paused: this.paused } });
+  /** The batch waits for the app to answer; said if it still waits `waitTellMs` later (see tick). */
+  private sayWaiting(batch: Batch, now: number): void {
+    // An editor's temp file (sed -i, a backup) is no news: only the app's code and data are named.
+    const files = [...batch.files].filter(([, k]) => FIXES.has(k)).map(([p]) => p);
+    if (!this.waiting) this.waiting = { since: now, files, told: false };
+    else for (const f of files) if (!this.waiting.files.includes(f)) this.waiting.files.push(f);
   }
 
   private checked(id: number, v: Verdict, now: number, out: Command[], reloading: boolean): void {
@@ -369,11 +382,16 @@ export class Core {
 
   private tick(now: number, out: Command[]): void {
     if (this.stop && now >= this.stop.deadline) {
+      out.push({ do: "report", outcome: { kind: "stopping", signal: this.stop.signal, cutOff: now - this.stop.at } });
       this.stop.deadline = Infinity;
       this.stop.killed = true;
       out.push({ do: "kill" });
     }
     if (this.phase === "stopping") return;
+    if (this.waiting && !this.waiting.told && now >= this.waiting.since + this.p.waitTellMs) {
+      this.waiting.told = true;
+      if (this.waiting.files.length) out.push({ do: "report", outcome: { kind: "waiting", files: this.waiting.files, paused: this.paused } });
+    }
     if (this.settleAt !== undefined && now >= this.settleAt) this.flush(now, out);
     if (this.lookAgain && now >= this.lookAgain.at) {
       const { files } = this.lookAgain;
@@ -394,7 +412,7 @@ export class Core {
     const f = this.inflight;
     if (f && !f.told && now - f.at >= this.p.longMs && this.alive()) {
       f.told = true;
-      if (!this.bannerShown && f.kind === "start") this.banner([], false, false, `still loading ${f.module ?? "the entry"}`, out);
+      if (!this.bannerShown && f.kind === "start") this.banner([], "loading", false, out, f.module);
       const answering = this.answering(now) !== false;
       // A check runs none of the app's code: nothing of the save is running long.
       if (f.kind !== "check") {
@@ -421,7 +439,7 @@ export class Core {
   private restartStuck(now: number, out: Command[]): void {
     const f = this.inflight!;
     const files = [...new Set([...(f.kind === "check" ? f.batch.files.keys() : []), ...(this.next?.files.keys() ?? [])])];
-    if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting({ files: new Map(files.map((p) => [p, "code"])), force: false, tickets: [] }, out);
+    if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting({ files: new Map(files.map((p) => [p, this.next?.files.get(p) ?? "code"])), force: false, tickets: [] }, now);
     if (f.kind === "check") return this.restartApp({ why: "unresponsive", files }, now, out);
     this.restartApp({ why: "stuck", module: f.module, files, ms: now - f.at, answering: this.answering(now) !== false }, now, out);
   }
@@ -445,8 +463,12 @@ export class Core {
     this.loaded = loaded;
     const r = this.restart;
     this.restart = undefined;
-    if (!this.bannerShown) this.banner(urls, loaded, mcpStdio, "waiting for a fix", out);
-    else if (r) {
+    if (!this.bannerShown) this.banner(urls, loaded ? "ready" : "failed", mcpStdio, out);
+    else if (!r && this.waitingBanner && loaded) {
+      // The banner went out while the first start still loaded: now it is over.
+      this.waitingBanner = false;
+      out.push({ do: "report", outcome: { kind: "serving", urls, ms: now - this.startedAt } });
+    } else if (r) {
       const state = !loaded ? "waiting" : urls.length ? "serving" : "running";
       out.push({ do: "report", outcome: { kind: "restarted", reason: r.reason, ms: now - r.at, state, urls } });
       out.push(loaded ? { do: "serve" } : { do: "unavailable", why: "fix" });
@@ -455,10 +477,10 @@ export class Core {
     this.dispatch(now, out);
   }
 
-  private banner(urls: string[], loaded: boolean, mcpStdio: boolean, pending: string, out: Command[]): void {
+  private banner(urls: string[], state: "ready" | "loading" | "failed", mcpStdio: boolean, out: Command[], loading?: string): void {
     this.bannerShown = true;
-    this.waitingBanner = !loaded;
-    out.push({ do: "banner", urls, loaded, mcpStdio, pending: loaded ? undefined : pending });
+    this.waitingBanner = state !== "ready";
+    out.push({ do: "banner", urls, state, loading, mcpStdio });
   }
 
   private exited(code: number | null, signal: string | null, now: number, out: Command[]): void {
@@ -497,7 +519,7 @@ export class Core {
     this.phase = "down";
     out.push({ do: "report", outcome: { kind: "down", cause, after, restarting } });
     out.push({ do: "unavailable", why: "down" });
-    if (!this.bannerShown) this.banner([], false, false, "waiting for a fix", out);
+    if (!this.bannerShown) this.banner([], "failed", false, out);
     if (restarting) {
       const files = [...(this.next?.files.keys() ?? [])];
       this.next = undefined;
@@ -518,7 +540,7 @@ export class Core {
     this.envPending.clear();
     this.unsettled = new Map([...this.unsettled].filter(([, k]) => k === "config"));
     this.savedWhileBusy = false;
-    this.waitingTold = false;
+    this.waiting = undefined;
     // A stuck app runs no dispose hook anyway: it is killed at once.
     out.push({ do: "restart", reason, graceMs: stuck ? 0 : this.p.restartGraceMs });
   }

@@ -76,6 +76,8 @@ export type Event =
   | { t: "slow"; module: string }
   /** The app process cannot start for a reason no save fixes (a port in use, a missing export). */
   | { t: "fatal"; message: string }
+  /** The app process has ended (its last messages may still be on their way; "exited" follows). */
+  | { t: "gone" }
   | { t: "exited"; code: number | null; signal: string | null }
   | { t: "key"; key: "r" | "R" | "q" }
   | { t: "signal"; signal: Signal }
@@ -102,8 +104,10 @@ export type Command =
   | { do: "reload"; id: number; full?: string; env: boolean }
   /** Tell the user (and the app's listeners: the browser refresh, the MCP endpoint). */
   | { do: "report"; outcome: Outcome; tickets?: number[] }
-  /** The first start is over (or still loading, or failed): print the banner. */
-  | { do: "banner"; urls: string[]; loaded: boolean; mcpStdio: boolean; pending?: string }
+  /** The first start is over, still loading (`loading`: the module, when known), or failed: print the banner. */
+  | { do: "banner"; urls: string[]; state: "ready" | "loading" | "failed"; loading?: string; mcpStdio: boolean }
+  /** No app process serves for now: listen at its addresses and hold what comes (until "serve" or "unavailable"). */
+  | { do: "hold" }
   /** Stop the app process (dispose hooks for `graceMs`; killed at once when 0) and start a new one. */
   | { do: "restart"; reason: RestartReason; graceMs: number }
   | { do: "ping" }

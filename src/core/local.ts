@@ -39,6 +39,7 @@ export function driveLocally(app: App, report: (c: Extract<Command, { do: "repor
       case "fatal":
       case "serve":
       case "unavailable":
+      case "hold":
         return;
       default:
         return unreachable(c);

@@ -150,14 +150,23 @@ export interface Waiting extends Base {
   paused: boolean;
 }
 
-/** hmr-run is stopping (Ctrl+C, SIGTERM, `q`, stdin closed); `forced`: a second signal, exiting at once. */
+/** hmr-run is stopping (Ctrl+C, SIGTERM, `q`, stdin closed); `forced`: a second signal, exiting at once; `cutOff`: the app's shutdown ran past its bound (ms) and is ended. */
 export interface Stopping {
   kind: "stopping";
   signal: string;
   forced?: boolean;
+  cutOff?: number;
 }
 
-export type Outcome = Reloaded | RolledBack | Failed | Held | Ignored | Restarted | Down | WorkersRestarted | Long | Waiting | Stopping;
+/** A first start the banner called still loading is over: where the app serves now. */
+export interface Serving {
+  kind: "serving";
+  urls: string[];
+  /** How long the start took (ms). */
+  ms: number;
+}
+
+export type Outcome = Reloaded | RolledBack | Failed | Held | Ignored | Restarted | Down | WorkersRestarted | Long | Waiting | Stopping | Serving;
 
 /** The error of an outcome that did not serve new code, if any. */
 export function errorOf(o: Outcome): ErrorReport | undefined {

@@ -29,6 +29,10 @@ export interface Policy extends SettleOptions {
   canRestart: boolean;
   /** A debugger may be attached (`--inspect`): an app that answers nothing may be paused at a breakpoint, and is never restarted for it. */
   debugger: boolean;
+  /** The first start waits for a debugger to attach (`--inspect-wait`, `--inspect-brk`): it is never long. */
+  firstStartWaits: boolean;
+  /** A save held up by an app that answers nothing is said only if it is still held this long (ms): a resumed debugger answers within it. */
+  waitTellMs: number;
 }
 
 export const POLICY: Policy = {
@@ -45,4 +49,6 @@ export const POLICY: Policy = {
   appShutdownMs: 5000,
   canRestart: true,
   debugger: false,
+  firstStartWaits: false,
+  waitTellMs: 300,
 };

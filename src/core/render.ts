@@ -107,7 +107,7 @@ export function render(o: Outcome, ctx: RenderContext): Line[] {
       return [line("info", `restarted (${restartText(o.reason, ctx)}): ${state}`, event)];
     }
     case "down": {
-      const why = downText(o.cause);
+      const why = downText(o.cause, o.after);
       const next = o.restarting ? "restarting for the save made meanwhile" : "saving a file restarts it";
       const message = `${o.after ? `restarted (${restartText(o.after, ctx)}), but ` : ""}${why}; ${next}`;
       return [line("error", message, { type: "down", cause: o.cause, after: o.after, restarting: o.restarting })];
@@ -132,9 +132,18 @@ export function render(o: Outcome, ctx: RenderContext): Line[] {
     }
     case "stopping": {
       if (o.forced) return [line("warn", `${o.signal} again: exiting now`, { type: "stop", signal: o.signal, forced: true })];
-      const message = o.signal === "stdin" ? "stdin closed (the MCP client disconnected): shutting down" : "shutting down (Ctrl+C again to force)";
+      if (o.cutOff !== undefined) {
+        return [line("warn", `the app's shutdown did not end within ${(o.cutOff / 1000).toFixed(1)} s: ending it`, { type: "stop", signal: o.signal, cutOff: o.cutOff })];
+      }
+      const message =
+        o.signal === "stdin" ? "stdin closed (the MCP client disconnected): shutting down"
+        : o.signal === "SIGINT" ? "shutting down (Ctrl+C again to force)"
+        : o.signal === "q" ? "shutting down"
+        : `shutting down (${o.signal}; a second signal forces it)`;
       return [line("info", message, { type: "stop", signal: o.signal })];
     }
+    case "serving":
+      return [line("info", `serving ${o.urls.join(", ") || "(no server: running as a script)"} (the start took ${(o.ms / 1000).toFixed(1)} s)`, { type: "serving", urls: o.urls, ms: Math.round(o.ms) })];
     default:
       return unreachable(o);
   }
@@ -172,12 +181,13 @@ function exitText(code: number | null, signal: string | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
-function downText(c: Down["cause"]): string {
+function downText(c: Down["cause"], after?: RestartReason): string {
   if (c.why === "fatal") return `the app cannot start: ${c.message}`;
-  const how = exitText(c.code, c.signal);
+  const same = after?.why === "exited" && after.code === c.code && after.signal === c.signal;
+  const how = `${exitText(c.code, c.signal)}${same ? " again" : ""}`;
   if (c.when === "starting") return `the app ${how} while starting`;
   if (c.when === "soon") return `the app ${how} right after starting`;
-  return `the app ${how} again, after 3 restarts with no save in between`;
+  return `the app ${how}${how.endsWith("again") ? "" : " again"}, after 3 restarts with no save in between`;
 }
 
 /** Where a reload stopped, as the line says it. */

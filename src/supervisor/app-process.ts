@@ -17,6 +17,8 @@ export interface ExitStatus {
 export class AppProcess {
   private readonly proc: Subprocess;
   private status: ExitStatus | undefined;
+  /** The app said it runs its own shutdown (it has a handler for the signal). */
+  private appShutdown = false;
   private readonly ended = Promise.withResolvers<ExitStatus>();
 
   /** `said`: lines earlier app processes of this run printed once already (see "start" in protocol.ts); `first`: the run's first start. */
@@ -27,6 +29,8 @@ export class AppProcess {
     first: boolean,
     held: string[],
     onMessage: (m: FromApp) => void,
+    /** At once when the process ends; `onExit` follows a moment later, once its last messages are read. */
+    onGone: () => void,
     onExit: (status: ExitStatus) => void,
   ) {
     // src/dev.ts sets the app's process.argv from the options, as `bun entry ...args` would.
@@ -36,8 +40,13 @@ export class AppProcess {
     // Queued until the child's channel is up; it loads nothing before this.
     this.send({ t: "start", options, parent: process.pid, said, first, held });
     // Last: an app process started early may have exited already, and says so now.
-    child.attach(onMessage, (code, signal) => {
+    child.attach((m) => {
+      // The app's own signal handler runs its shutdown: a stop waits for it, up to its bound.
+      if (m.t === "stopping" && m.handled) this.appShutdown = true;
+      onMessage(m);
+    }, (code, signal) => {
       this.status = { code, signal };
+      onGone();
       // The last message (why it cannot start) was written before the exit, but the exit
       // can be noticed first: its reading gets a moment to come through.
       setTimeout(() => {
@@ -69,13 +78,18 @@ export class AppProcess {
     if (!this.status) this.proc.kill(signal as NodeJS.Signals);
   }
 
-  /** Asks for dispose hooks and a clean exit; after `graceMs` (or at once when 0) kills it. */
-  async stop(graceMs: number): Promise<ExitStatus> {
+  /**
+   * Asks for a clean exit: the app's own SIGTERM handler if it has one (as `bun --watch`
+   * does at a restart), else hmr-run's dispose hooks. After `graceMs` (or at once when 0)
+   * it is killed; an app running its own shutdown gets `appShutdownMs` on top.
+   */
+  async stop(graceMs: number, appShutdownMs = 0): Promise<ExitStatus> {
     if (this.status) return this.ended.promise;
     if (graceMs > 0) {
-      this.send({ t: "stop" });
-      const done = await Promise.race([this.ended.promise.then(() => true), Bun.sleep(graceMs).then(() => false)]);
-      if (done) return this.ended.promise;
+      this.send({ t: "stop", restart: true });
+      const exited = (ms: number) => Promise.race([this.ended.promise.then(() => true), Bun.sleep(ms).then(() => false)]);
+      if (await exited(graceMs)) return this.ended.promise;
+      if (this.appShutdown && (await exited(appShutdownMs))) return this.ended.promise;
     }
     this.kill();
     return this.ended.promise;

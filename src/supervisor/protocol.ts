@@ -30,8 +30,12 @@ export type ToApp =
   | { t: "outcome"; outcome: Outcome; tickets?: number[] }
   /** Once a second; an app that stops answering is hung (or paused in a debugger). */
   | { t: "ping" }
-  /** Run dispose hooks, close servers, exit 0 (a restart, `q`, a closed MCP stdin). */
-  | { t: "stop" };
+  /**
+   * Stop: run dispose hooks, close servers, exit 0 (`q`, a closed MCP stdin). `restart`:
+   * the process is being replaced; an app with a SIGTERM handler of its own gets SIGTERM
+   * instead, as `bun --watch` sends at a restart, so its shutdown runs.
+   */
+  | { t: "stop"; restart?: boolean };
 
 /** App process → supervisor. */
 export type FromApp =

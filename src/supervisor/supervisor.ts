@@ -25,7 +25,7 @@ import type { Command, Signal } from "../core/events.ts";
 import { POLICY } from "../core/policy.ts";
 import { kindOf } from "../core/kind.ts";
 import { render } from "../core/render.ts";
-import { inspectUrls } from "../inspect.ts";
+import { inspectUrls, type Inspect } from "../inspect.ts";
 import { forwardedExecArgv, type ExecArgv } from "../own-args.ts";
 import { Holder, type Address } from "./holder.ts";
 import { addressKey } from "../server/reuse-port.ts";
@@ -74,12 +74,14 @@ class Supervisor {
     this.configs = new ConfigFiles([o.cwd, ...watchRoots(this.scope).filter((d) => !isFile(d))]);
     this.stdin = keysOn() ? "ignore" : "inherit";
     // Under a debugger, an app that answers nothing may be paused at a breakpoint: never restarted for it.
-    const policy = { ...POLICY, debugger: !!o.inspect };
+    const policy = { ...POLICY, debugger: !!o.inspect, firstStartWaits: !!o.inspect && o.inspect.mode !== "inspect" };
     this.driver = new Driver({ configChanged: (p) => this.configs.changed(p) }, policy, (c) => this.exec(c));
   }
 
   async start(): Promise<void> {
     for (const signal of SIGNALS) process.on(signal, () => this.driver.feed({ t: "signal", signal }));
+    // Said before the app runs: with --inspect-wait it runs only once a debugger attaches there.
+    if (this.o.inspect) this.sayInspector(this.o.inspect);
     // Watch before the entry loads: a save made while it starts is not lost.
     // OS file events, or polling where they cannot arrive; a watch limit falls back to polling.
     const extra = [...this.envFiles, ...this.configs.paths];
@@ -110,6 +112,7 @@ class Supervisor {
       this.spawns++ === 0,
       this.holder ? this.listening.map((a) => addressKey(a.hostname, a.port)) : [],
       (m) => app === this.app && this.onMessage(m),
+      () => app === this.app && this.driver.feed({ t: "gone" }),
       (status) => {
         this.live.delete(app);
         if (app !== this.app) return;
@@ -167,8 +170,10 @@ class Supervisor {
         printLines(this.log, render(c.outcome, { entry: this.o.entry }));
         return this.app?.send({ t: "outcome", outcome: c.outcome, tickets: c.tickets });
       case "banner":
-        this.banner(c.urls, c.loaded, c.mcpStdio, c.pending ?? "waiting for a fix");
+        this.banner(c.urls, c.state === "ready", c.mcpStdio, c.state === "loading" ? `still loading ${c.loading ? rel(c.loading) : rel(this.o.entry)}` : "waiting for a fix");
         return this.started.resolve();
+      case "hold":
+        return this.hold();
       case "restart":
         return void this.restart(c.graceMs);
       case "ping":
@@ -191,7 +196,7 @@ class Supervisor {
         this.holder = undefined;
         return;
       case "unavailable":
-        return this.holder?.down(c.why === "down" ? "the app is down (see the terminal); saving a file restarts it" : "the app waits for a fix to its code (see the terminal)");
+        return this.holder?.down(c.why === "down" ? "the app is down until a file is saved" : "the app waits for a fix to its code");
       case "exit":
         return this.exit(c.code, c.signal);
       case "fatal":
@@ -206,12 +211,9 @@ class Supervisor {
     const old = this.app;
     this.app = undefined;
     // Listening beside the old process before it stops: no connection is refused in between.
-    if (!this.holder && this.listening.length) {
-      this.holder = new Holder(this.listening);
-      this.holder.hold();
-    }
+    this.hold();
     let status: ExitStatus = { code: 0, signal: null };
-    if (old) status = await old.stop(graceMs);
+    if (old) status = await old.stop(graceMs, POLICY.appShutdownMs);
     // A killed app leaves its socket file behind: a stale one is replaced, as at start-up
     // (something else listening there is left alone, and the new app says so).
     if (this.o.unix) await (await import("../server/unix-socket.ts")).claimSocketPath(this.o.unix);
@@ -219,6 +221,13 @@ class Supervisor {
     if (this.stopping) return this.driver.feed({ t: "exited", ...status });
     this.spawn();
     this.driver.feed({ t: "spawned" });
+  }
+
+  /** Listens at the app's last addresses until a new process serves (see holder.ts). */
+  private hold(): void {
+    if (this.holder || !this.listening.length) return;
+    this.holder = new Holder(this.listening);
+    this.holder.hold();
   }
 
   /** hmr-run ends as the app did: with its exit code, or by the same signal. */
@@ -232,6 +241,12 @@ class Supervisor {
       process.kill(process.pid, signal);
     }
     process.exit(code);
+  }
+
+  private sayInspector(i: Inspect): void {
+    const { ws, browser } = inspectUrls(i);
+    const wait = i.mode === "inspect" ? "" : `; the app waits for a debugger to attach${i.mode === "brk" ? `, then pauses at the first line of ${rel(this.o.entry)}` : ""}`;
+    this.log.info({ message: `debugger: ${ws} (in a browser: ${browser}), the same address after every restart${wait}`, event: { type: "inspect", url: ws, browser, mode: i.mode } });
   }
 
   /** Where it serves, what it watches, and on which Bun: the first thing a user reads. */
@@ -265,11 +280,6 @@ class Supervisor {
         (envFrom.length ? `, env from ${envFrom.map(rel).join(", ")}` : "") +
         `\n  r + Enter reloads everything, R + Enter restarts, Ctrl+C stops`,
     });
-    if (o.inspect) {
-      const { ws, browser } = inspectUrls(o.inspect);
-      const wait = o.inspect.mode === "inspect" ? "" : `; the app waits for a debugger to attach${o.inspect.mode === "brk" ? ", then pauses at the first line of " + rel(o.entry) : ""}`;
-      this.log.info({ message: `debugger: ${ws} (in a browser: ${browser}), the same address after every restart${wait}`, event: { type: "inspect", url: ws, browser, mode: o.inspect.mode } });
-    }
     for (const line of execArgvNotes(forwardedExecArgv(process.execArgv))) this.log.warn(line);
     // The entry is loaded either way, but outside the scope it is never re-run: say so once.
     if (!inScope(o.entry, scope)) this.log.warn(`${rel(o.entry)} is outside the watched paths: edits to it will not reload`);
