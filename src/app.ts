@@ -9,7 +9,7 @@ import { relative } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { ModuleGraph } from "./graph.ts";
 import { Registry, installRuntime, runtime } from "./runtime/registry.ts";
-import { stackProbe } from "./runtime/caller.ts";
+import { stackProbe, topLevelFile } from "./runtime/caller.ts";
 import { installLoader, type Loader } from "./loader/plugin.ts";
 import { needsRewrite } from "./loader/rewrite.ts";
 import { inScope, type Scope } from "./loader/scope.ts";
@@ -17,10 +17,10 @@ import { loaderFor, scanModule } from "./loader/scan.ts";
 import { SaveCheck } from "./save-check.ts";
 import { ModuleIndex } from "./module-index.ts";
 import { SelfWrites } from "./reload/self-writes.ts";
-import { trackReads } from "./loader/reads.ts";
+import { observeReads, trackReads } from "./loader/reads.ts";
 import { Listings, trackListings } from "./loader/listings.ts";
 import { trackProcessListeners } from "./loader/listeners.ts";
-import { breakOnce, evict, load, namespaceOf, pin } from "./loader/registry.ts";
+import { breakOnce, evict, load, namespaceOf, pin, recordEvictions, recordOf, stopRecordingEvictions } from "./loader/registry.ts";
 import { reloadBoxed, retire, type ReloadResult, type ReloadWorld } from "./reloader.ts";
 import { backgroundTimer, own } from "./runtime/own.ts";
 import { Host, type ServeDefaults } from "./server/host.ts";
@@ -33,7 +33,9 @@ import type { Ask, ReloadReply, Verdict } from "./core/events.ts";
 import type { Outcome } from "./core/outcome.ts";
 import { outcomeOf } from "./reload/outcome-of.ts";
 import type { EnvFiles } from "./env/files.ts";
-import { StaleInstanceError } from "./reload/batch.ts";
+import { stalePath } from "./reload/batch.ts";
+import { verifiedResult } from "./reload/verify.ts";
+import { dict, listed, newlyReplacedBuiltins } from "./runtime/builtins.ts";
 import { parentDir, shown } from "./paths.ts";
 
 const rel = (p: string) => shown(p);
@@ -397,7 +399,20 @@ export class App {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
       this.modules.willReload(a.files);
-      res = (await reloadBoxed(this.world, { files: a.files, force: a.force, full: a.full, initial: !this.loaded })).value;
+      // What Bun's registry held before, so that what the reload claims can be checked
+      // against the registry itself before it is called a success (src/reload/verify.ts).
+      const changed = dict<unknown>();
+      for (const f of a.files) changed[f] = recordOf(f);
+      const before = { entry: recordOf(this.o.entry), changed, evictions: recordEvictions() };
+      try {
+        res = (await reloadBoxed(this.world, { files: a.files, force: a.force, full: a.full, initial: !this.loaded })).value;
+      } finally {
+        stopRecordingEvictions();
+      }
+      res = verifiedResult(res, this.o.entry, before, { recordOf, namespaceOf }, {
+        importers: () => this.modules.staticImporters(),
+        stops: (importer, dep) => !!this.hot.peek(dep)?.selfAccept || !!this.hot.peek(importer)?.depAccepts.has(dep),
+      });
       this.modules.reloadEnded(res.kind === "ok");
       res.files = label;
       // A server that could not bind or take over leaves the old one serving: not a success.
@@ -409,7 +424,7 @@ export class App {
         this.host.endReload((key) => reran.has(key));
       }
       // No import in this process runs that module's new code again: a fresh process does.
-      if ((res.kind === "failed" || res.kind === "rolled-back") && res.error instanceof StaleInstanceError) stale = res.error.path;
+      if (res.kind === "failed" || res.kind === "rolled-back") stale = stalePath(res.error);
     }
     if (res.kind === "failed" || res.kind === "rolled-back") {
       if (!this.loaded && res.phase === "run" && !beforeRunning(res.error)) this.failedAfterRunning = true;
@@ -483,15 +498,37 @@ export class App {
       loading: async <T>(fn: () => Promise<T>, path: string) => {
         this.loadingDepth++;
         const from = Date.now();
+        for (const p of this.modules.takeBlindPlugins()) {
+          this.o.log.warn(
+            `${rel(p)} registers a runtime plugin and imports node:fs by name before hmr-run starts, so hmr-run cannot see the files its modules are made from: an edit of one reloads nothing (R + Enter restarts). Reading through \`import fs from "node:fs"\` (fs.readFileSync) lets hmr-run follow them`,
+          );
+        }
         // A top-level await that never settles holds every later reload: the core names it.
         const slow = own.setTimeout(() => this.o.onSlowLoad?.(path), SLOW_MS);
+        // A runtime plugin's `build.module()` factory runs while its importer links: what it
+        // reads is the virtual module's input, not its caller's (see settlePluginReads).
+        const unobserve = observeReads((file) => {
+          if (!inScope(file, this.o.scope) || this.isCode(file)) return;
+          const top = topLevelFile();
+          const owner = this.hot.caller();
+          if (top === undefined || top !== owner) this.modules.notePluginRead(owner, file, top === undefined);
+        });
         try {
           return await fn();
         } finally {
+          unobserve();
           own.clearTimeout(slow);
           this.loadingDepth--;
           this.modules.ran();
+          this.modules.settlePluginReads();
           guardThenables(path, (m) => this.o.log.error(m));
+          // Said once per builtin: a reload is still checked before it is called a success.
+          const replaced = newlyReplacedBuiltins();
+          if (replaced.length) {
+            this.o.log.warn(
+              `${rel(path)} (or a module it loads) replaced ${listed(replaced)}, which hmr-run relies on: hmr-run keeps the original where it decides what ran, and checks each reload before calling it a success`,
+            );
+          }
           // What the run read, as it is now that the run ended (see SelfWrites).
           const fresh = this.modules.takeFreshReads();
           if (fresh.size) this.selfWrites.ran(from, fresh);

@@ -3,7 +3,9 @@
  * file:line:column in the user's code, and a code frame.
  */
 import { readFileSync } from "node:fs";
+import { types } from "node:util";
 import { shown } from "./paths.ts";
+import { has } from "./runtime/builtins.ts";
 
 /**
  * What hmr-run itself cannot go on with, as one line for the user (never a stack):
@@ -30,11 +32,15 @@ export class UsageError extends HmrRunError {
   }
 }
 
-/** Where an error points in the user's code. */
+/**
+ * Where an error points in the user's code. Without a line: the module that was loading
+ * when a value that says nothing about where it came from was thrown (a Proxy whose
+ * every read throws, a string), named rather than left out.
+ */
 export interface Location {
   file: string;
-  line: number;
-  column: number;
+  line?: number;
+  column?: number;
 }
 
 /** A reload failure, ready to print or to send to a browser overlay. */
@@ -79,10 +85,12 @@ function field(x: unknown, key: string): unknown {
 }
 
 /** `String(x)` that cannot throw. */
-function text(x: unknown): string {
+function text(x: unknown, depth = 0): string {
   try {
     return String(x);
-  } catch {
+  } catch (err) {
+    // Bun.inspect shows a Proxy's target (`{}`), which says nothing: say what it is instead.
+    if (isProxy(x)) return `a Proxy that throws when read${depth < 2 ? ` (${text(field(err, "message") ?? err, depth + 1)})` : ""}`;
     try {
       return Bun.inspect(x); // A thrown Object.create(null) has no toString.
     } catch {
@@ -91,8 +99,18 @@ function text(x: unknown): string {
   }
 }
 
+function isProxy(x: unknown): boolean {
+  try {
+    return types.isProxy(x);
+  } catch {
+    return false; // Never seen: a check of the value itself, no trap runs.
+  }
+}
+
 /** A few lines of `file` around `line`, with a caret under `column`. */
 export function codeFrame(loc: Location, before = 2, after = 1): string | undefined {
+  if (loc.line === undefined) return undefined;
+  const column = loc.column ?? 1;
   let text: string;
   try {
     text = readFileSync(loc.file, "utf8");
@@ -107,7 +125,7 @@ export function codeFrame(loc: Location, before = 2, after = 1): string | undefi
   const out: string[] = [];
   for (let n = from; n <= to; n++) {
     out.push(`${n === loc.line ? ">" : " "} ${String(n).padStart(width)} | ${lines[n - 1]}`);
-    if (n === loc.line) out.push(`  ${" ".repeat(width)} | ${" ".repeat(Math.max(0, loc.column - 1))}^`);
+    if (n === loc.line) out.push(`  ${" ".repeat(width)} | ${" ".repeat(Math.max(0, column - 1))}^`);
   }
   return out.join("\n");
 }
@@ -115,7 +133,7 @@ export function codeFrame(loc: Location, before = 2, after = 1): string | undefi
 /** The message of anything thrown, prefixed with its kind when that helps; never throws. */
 export function messageOf(err: unknown): string {
   const errors = field(err, "errors");
-  if (Array.isArray(errors) && errors.length && !errors.includes(err)) return errors.map(messageOf).join("\n");
+  if (Array.isArray(errors) && errors.length && !has(errors, err)) return errors.map(messageOf).join("\n");
   if (err && typeof err === "object") {
     let hasMessage = false;
     try {
@@ -134,15 +152,34 @@ export function messageOf(err: unknown): string {
   return text(err);
 }
 
-/** Everything about one failure, with file paths relative to `cwd` for printing. */
-export function report(err: unknown, isUserFile: (file: string) => boolean): ErrorReport {
-  const location = locate(err, isUserFile);
-  return { message: messageOf(err), location, frame: location && codeFrame(location) };
+/**
+ * Everything about one failure, with file paths relative to `cwd` for printing.
+ * `loading`: the module that was loading when it was thrown, the location when the
+ * value itself gives none (a Proxy, a string, an error thrown from a dependency's code).
+ */
+export function report(err: unknown, isUserFile: (file: string) => boolean, loading?: string): ErrorReport {
+  let location: Location | undefined;
+  let message: string;
+  // Each read is guarded already; this is for what no guard foresaw (an `errors` array
+  // whose elements throw): a report always comes out, plain strings only.
+  try {
+    location = locate(err, isUserFile);
+  } catch {
+    location = undefined;
+  }
+  try {
+    message = messageOf(err);
+  } catch {
+    message = "a thrown value that cannot be read";
+  }
+  if (!location && loading && isUserFile(loading)) location = { file: loading };
+  return { message, location, frame: location && codeFrame(location) };
 }
 
-/** `file:line:column`, relative to `cwd`. */
+/** `file:line:column` (or the file alone when no line is known), relative to `cwd`. */
 export function where(loc: Location, cwd = process.cwd()): string {
-  return `${shown(loc.file, cwd)}:${loc.line}:${loc.column}`;
+  if (loc.line === undefined) return shown(loc.file, cwd);
+  return `${shown(loc.file, cwd)}:${loc.line}:${loc.column ?? 1}`;
 }
 
 /** Bun's parse errors name a pretend file (`input.ts`); point them at the real one. */
@@ -161,7 +198,7 @@ export function atFile(err: unknown, file: string): Error {
  */
 export function beforeRunning(err: unknown): boolean {
   const errors = field(err, "errors");
-  if (Array.isArray(errors) && errors.length && !errors.includes(err)) return errors.every(beforeRunning);
+  if (Array.isArray(errors) && errors.length && !has(errors, err)) return errors.every(beforeRunning);
   const name = field(err, "name");
   return name === "BuildMessage" || name === "ResolveMessage";
 }

@@ -7,12 +7,15 @@
  * from the save check when they reload, and join the graph from Bun's registry.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import type { EdgeKind, ModuleGraph } from "./graph.ts";
 import { scanModule } from "./loader/scan.ts";
 import { own } from "./runtime/own.ts";
 import { survey } from "./loader/survey.ts";
 import type { Scope } from "./loader/scope.ts";
 import { callerIn } from "./runtime/caller.ts";
+import { blindPlugins } from "./loader/preloads.ts";
+import { append, dict, type Dict } from "./runtime/builtins.ts";
 
 type Cache = Record<string, unknown>;
 /** How far a file's modification time may lag the clock (Linux stamps files with a coarse one). */
@@ -43,6 +46,19 @@ export class ModuleIndex {
   private incoming = new Map<string, string>();
   /** Modules evicted by the reload under way. */
   private gone = new Set<string>();
+  /**
+   * Each module's static dependencies, as the last scan found them, kept apart from the
+   * graph in a dictionary without prototype: the check of a reload made after the app
+   * replaced a builtin (src/reload/verify.ts) reads them without a method the app can reach.
+   */
+  private staticDeps = dict<string[]>();
+  /** Reads made by a runtime plugin's hook during the load under way (see `notePluginRead`). */
+  private pluginReads: Array<{ owner: string | undefined; file: string; move: boolean }> = [];
+  /**
+   * The record of each module a runtime plugin provides (a key of Bun's registry that is
+   * no path: `virtual:config`), as last seen: a new record is a new run of its factory.
+   */
+  private plugged = dict<unknown>();
   /** The entry has loaded: Bun's registry holds the app. */
   private started = false;
   private adopted = false;
@@ -52,7 +68,24 @@ export class ModuleIndex {
     /** Is this file one of the user's (in the watched scope)? */
     private inScope: (path: string) => boolean,
     private isCode: (path: string) => boolean,
-  ) {}
+  ) {
+    for (const key of Object.keys(require.cache)) {
+      // Made before the app loads (a preload's own imports): not the app's to follow.
+      if (!isAbsolute(key)) this.plugged[key] = (require.cache as Cache)[key];
+      else this.preloaded.push(key);
+    }
+  }
+
+  /** What Bun loaded before hmr-run (bunfig preloads, hmr-run itself), until taken. */
+  private preloaded: string[] = [];
+
+  /** Once: the preloads whose runtime plugins read files hmr-run cannot see (src/loader/preloads.ts). */
+  takeBlindPlugins(): string[] {
+    const loaded = this.preloaded;
+    if (!loaded.length) return loaded;
+    this.preloaded = [];
+    return blindPlugins(loaded, this.inScope);
+  }
 
   /**
    * The loader is about to run `path` with `source`. `stack` was taken in the loader: the
@@ -188,6 +221,47 @@ export class ModuleIndex {
     this.unscanned.add(owner);
   }
 
+  /**
+   * `file` was read during a load by code that is not a module's top level: maybe a
+   * runtime plugin's `build.module()` factory, which Bun runs while the importer links,
+   * from the plugin's file (often a bunfig preload), with no module's top level on the
+   * stack when it is called for a static import (`move`). Settled once the load ends.
+   */
+  notePluginRead(owner: string | undefined, file: string, move: boolean): void {
+    this.pluginReads.push({ owner, file, move });
+  }
+
+  /**
+   * The load ended: if it made modules through a runtime plugin (new records under keys
+   * that are no path), the plugin reads of the load are theirs. A read with no module's
+   * top level on the stack leaves the module it was put on (the plugin's file, whose
+   * run would only register the plugin again); another one stays there too, since a
+   * helper function may have made it. A virtual module follows its files like an import:
+   * when one changes it is evicted (its factory runs again on the next import) and its
+   * importers run again.
+   */
+  settlePluginReads(): void {
+    if (!this.pluginReads.length) return;
+    const reads = this.pluginReads;
+    this.pluginReads = [];
+    const cache = require.cache as Cache;
+    const made: string[] = [];
+    for (const key of Object.keys(cache)) {
+      if (isAbsolute(key) || this.plugged[key] === cache[key]) continue;
+      this.plugged[key] = cache[key];
+      made.push(key);
+    }
+    // None made: the reads were a function's (after an await, in a helper), where they are.
+    if (!made.length) return;
+    for (const v of made) {
+      this.graph.add(v);
+      for (const { owner, file, move } of reads) {
+        if (move && owner && owner !== v && this.reads.get(owner)?.delete(file)) this.unscanned.add(owner);
+        this.noteRead(v, file, true);
+      }
+    }
+  }
+
   /** The files read since the last call, with a reader each. */
   takeFreshReads(): Map<string, string> {
     const out = this.fresh;
@@ -203,6 +277,17 @@ export class ModuleIndex {
     this.imported.delete(path);
     this.importedLater.delete(path);
     this.unscanned.delete(path);
+    delete this.staticDeps[path];
+  }
+
+  /** The static importers of each module, from the last scans (see `staticDeps`). */
+  staticImporters(): Dict<string[]> {
+    const out = dict<string[]>();
+    for (const p in this.staticDeps) {
+      const deps = this.staticDeps[p]!;
+      for (let i = 0; i < deps.length; i++) append((out[deps[i]!] ??= []), p);
+    }
+    return out;
   }
 
   /** Scans modules loaded since last time; cheap when nothing is pending. */
@@ -236,6 +321,14 @@ export class ModuleIndex {
   }
 
   private scan(p: string, text?: string): void {
+    // A module a runtime plugin made: its edges are the files its factory read.
+    if (!isAbsolute(p)) {
+      const deps: Array<[string, EdgeKind]> = [];
+      for (const f of this.reads.get(p) ?? []) deps.push([f, "static"]);
+      this.graph.setDeps(p, deps);
+      this.staticDeps[p] = deps.map(([f]) => f);
+      return;
+    }
     let source = text ?? this.sources.get(p);
     if (source === undefined) {
       if (!this.isCode(p) || !loadedByBun(p)) return;
@@ -244,7 +337,10 @@ export class ModuleIndex {
     }
     let deps: Array<[string, EdgeKind]>;
     try {
-      deps = scanModule(p, source).deps.filter(([d]) => this.inScope(d));
+      const scanned = scanModule(p, source);
+      deps = scanned.deps.filter(([d]) => this.inScope(d));
+      // Modules a runtime plugin made, once loaded (keyed as Bun's registry keys them).
+      for (const [key, kind] of scanned.plugins) if (loadedByBun(key)) deps.push([key, kind]);
     } catch {
       return; // A module that does not parse keeps its old edges; the reload reports the error.
     }
@@ -258,6 +354,9 @@ export class ModuleIndex {
       }
     }
     this.graph.setDeps(p, deps);
+    const statics: string[] = [];
+    for (let i = 0; i < deps.length; i++) if (deps[i]![1] === "static") append(statics, deps[i]![0]);
+    this.staticDeps[p] = statics;
     // Code the plugin does not see (`.cjs`, files Bun loads natively) is scanned from disk,
     // so what it requires is in the graph too.
     for (const [d] of deps) {

@@ -16,6 +16,8 @@ import { Transaction } from "./reload/transaction.ts";
 import { batchOf, runBatch } from "./reload/batch.ts";
 import type { ReloadPhase, ReloadResult } from "./reload/result.ts";
 import { locate } from "./errors.ts";
+import { append, has } from "./runtime/builtins.ts";
+import { loadTracked, serveTracked, type Track } from "./reload/track.ts";
 
 export type { ReloadResult, ReloadPhase } from "./reload/result.ts";
 export { retire } from "./reload/hooks.ts";
@@ -85,24 +87,25 @@ export async function reloadBoxed(world: ReloadWorld, req: ReloadRequest): Promi
     hot.emit("hmr:beforeUpdate", { files }, world.warn);
   }
   const tx = new Transaction(world);
-  let pass = (await apply(world, tx, changed, req.force || !!full)).value;
+  const track: Track = {};
+  let pass = (await apply(world, tx, changed, req.force || !!full, track)).value;
   const stale = pass.failure?.phase === "run" && !req.initial && !full && staleModule(world, pass.failure.error, changed, pass.executed);
   if (stale) {
     // A module that did not run again threw: a registry that saw a name twice, a container
     // that lost a binding. Its state is what is stale, so every module runs again.
     full = `${rel(stale)} threw and had not run again; retried as a reload of every module`;
-    pass = (await apply(world, tx, allCode(world), true)).value;
+    pass = (await apply(world, tx, allCode(world), true, track)).value;
   }
 
   if (pass.failure) {
-    const { phase, error } = pass.failure;
+    const { phase, error, module } = pass.failure;
     if (!req.initial) hot.emit("hmr:error", { error, files }, world.warn);
-    if (req.initial || phase === "check" || phase === "dispose") return box({ kind: "failed", files, phase, error, full, ms: ms() });
+    if (req.initial || phase === "check" || phase === "dispose") return box({ kind: "failed", files, phase, error, module, full, ms: ms() });
     const back = (await tx.rollback()).value;
     if (back.error === undefined) {
-      return box({ kind: "rolled-back", files, phase, error, restored: back.restored, full, ms: ms() });
+      return box({ kind: "rolled-back", files, phase, error, module, restored: back.restored, served: back.served, full, ms: ms() });
     }
-    return box({ kind: "failed", files, phase, error, rollbackError: back.error, full, ms: ms() });
+    return box({ kind: "failed", files, phase, error, module, rollbackError: back.error, rollbackModule: back.module, full, ms: ms() });
   }
 
   for (const run of pass.accepted) {
@@ -124,7 +127,7 @@ export async function reloadBoxed(world: ReloadWorld, req: ReloadRequest): Promi
     hot.emit("hmr:afterUpdate", { files, executed: pass.executed }, world.warn);
   }
   const { executed, evicted, stoppedAt, because, ranAlone } = pass;
-  return box({ kind: "ok", files, executed, evicted, stoppedAt, because, full, ranAlone, ms: ms() });
+  return box({ kind: "ok", files, executed, evicted, stoppedAt, because, full, ranAlone, served: track.served, ms: ms() });
 }
 
 interface Pass {
@@ -135,11 +138,12 @@ interface Pass {
   accepted: Array<() => void>;
   lostImporters: Set<string>;
   ranAlone?: string[];
-  failure?: { phase: ReloadPhase; error: unknown };
+  /** `module`: the one being imported when a module threw (phase "run"). */
+  failure?: { phase: ReloadPhase; error: unknown; module?: string };
 }
 
 /** Disposes, evicts and runs what `changed` affects, one component at a time, until done or something throws. */
-async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, force: boolean | undefined): Promise<Box<Pass>> {
+async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, force: boolean | undefined, track: Track): Promise<Box<Pass>> {
   const { graph, hot, modules } = world;
   const selfAccepting = (p: string) => !!hot.peek(p)?.selfAccept;
   const candidates = graph.affected(changed, selfAccepting);
@@ -164,7 +168,7 @@ async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, 
         batchLooked = true;
         const batch = batchOf(world, sccs.slice(i), changed, exportsChanged);
         if (batch) {
-          await runBatch(world, tx, batch, changed, exportsChanged, out, (p) => (phase = p));
+          await runBatch(world, tx, batch, changed, exportsChanged, out, (p) => (phase = p), track);
           break;
         }
       }
@@ -176,7 +180,7 @@ async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, 
       for (const p of scc) {
         for (const d of graph.deps(p)) out.lostImporters.add(d);
         tx.evict(p);
-        out.evicted.push(p);
+        append(out.evicted, p);
       }
       // Data files and modules reached only through import() are just evicted: the next
       // import() (or the importer re-running) reads them fresh.
@@ -192,10 +196,11 @@ async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, 
       }
       phase = "run";
       const last = runnable[runnable.length - 1]!;
-      if (runnable.length > 1) await world.loading(() => modules.load(last), last);
+      if (runnable.length > 1) await loadTracked(world, track, last);
       for (const p of runnable) {
-        const ns = await world.loading(() => modules.load(p), p);
-        out.executed.push(p);
+        const ns = await loadTracked(world, track, p);
+        // Recorded without Array.prototype.push: the app may have replaced it (see builtins.ts).
+        append(out.executed, p);
         const cbs = oldCtx.get(p)?.selfAccept;
         if (cbs) {
           for (const cb of cbs) out.accepted.push(() => cb(ns));
@@ -206,10 +211,12 @@ async function apply(world: ReloadWorld, tx: Transaction, changed: Set<string>, 
         } else exportsChanged.add(p);
       }
       phase = "serve";
-      if (scc.includes(world.entry)) world.serveEntry(modules.namespaceOf(world.entry) ?? {});
+      // `has`, not scc.includes: an app that replaced Array.prototype.includes must not
+      // keep the entry's old handler serving after its new code ran (see builtins.ts).
+      if (has(scc, world.entry)) serveTracked(world, track);
     }
   } catch (error) {
-    out.failure = { phase, error };
+    out.failure = { phase, error, module: phase === "run" ? track.loading : undefined };
   }
   return box(out);
 }
@@ -233,7 +240,7 @@ const allCode = (world: ReloadWorld) => new Set([...world.graph.paths()].filter(
 /** The module where `error` was thrown, when it is one of the app's that did not run in this pass. */
 function staleModule(world: ReloadWorld, error: unknown, changed: Set<string>, executed: string[]): string | undefined {
   const at = locate(error, (f) => world.graph.has(f))?.file;
-  if (!at || changed.has(at) || executed.includes(at) || !world.graph.has(at)) return undefined;
+  if (!at || changed.has(at) || has(executed, at) || !world.graph.has(at)) return undefined;
   return at;
 }
 

@@ -7,7 +7,7 @@ import type { TestApp } from "hmr-run/testing";
 import { inProcessApps } from "./support/in-process.ts";
 import { namedImports, exportNames } from "../src/check/imports.ts";
 import { badDataFile } from "../src/check/data.ts";
-import { beforeRunning, locate, messageOf, report } from "../src/errors.ts";
+import { beforeRunning, locate, messageOf, report, where as whereOf } from "../src/errors.ts";
 
 const { start, text } = inProcessApps();
 const disposals = (a: TestApp) => ((globalThis as any)[a.root + "disposed"] ?? []) as string[];
@@ -36,6 +36,22 @@ describe("the check refuses before any dispose", () => {
     const fixed = await a.write("main.ts", `import { salutation } from "./greet.ts";\nexport default { fetch: () => new Response(salutation + "!") };\n`);
     expect(fixed.kind).toBe("ok");
     expect(await text()).toBe("hi!");
+  });
+
+  test("an export taken away without a rename (no `export`, comment-only, emptied) is refused at the import, nothing disposed", async () => {
+    const a = await start({
+      "greet.ts": disposed("greet") + `export const greeting = "hi";\n`,
+      "main.ts": disposed("main") + `import { greeting } from "./greet.ts";\nexport default { fetch: () => new Response(greeting) };\n`,
+    });
+    for (const text of [`const greeting = "hello";\n`, `// greeting moved elsewhere\n`]) {
+      const r = await a.write("greet.ts", text);
+      expect(r.kind === "failed" && r.result.kind === "failed" && r.result.phase).toBe("check");
+      expect(messageOf(r.error)).toContain("export named 'greeting' not found in './greet.ts'");
+      expect(messageOf(r.error)).toEndWith("main.ts (it exports: nothing by name)");
+      expect(where(r, a)).toBe("main.ts:2");
+    }
+    expect(disposals(a)).toEqual([]);
+    expect(await text()).toBe("hi");
   });
 
   test("a changed module importing a name its (unchanged) target lacks is refused", async () => {
@@ -147,6 +163,28 @@ describe("pieces of the check", () => {
     expect([...exportNames(`export const a = 1;\nexport default 2;\n`)!].sort()).toEqual(["a", "default"]);
     expect(exportNames(`export * from "./x";\nexport const a = 1;\n`)).toBeUndefined();
     expect(exportNames(`module.exports = { a: 1 };\n`)).toBeUndefined();
+    expect(exportNames(`exports.a = 1;\n`)).toBeUndefined();
+    expect(exportNames(`const a = require("./a");\n`)).toBeUndefined();
+  });
+
+  test("exportNames of a module with no export statement and nothing of CommonJS is empty: Bun links it as a module that exports nothing", () => {
+    expect(exportNames(`const V = 1;\n`)).toEqual(new Set());
+    expect(exportNames(``)).toEqual(new Set());
+    expect(exportNames(`// only a comment\n`)).toEqual(new Set());
+  });
+
+  test("a thrown Proxy whose every read throws is reported, named by the module that was loading", () => {
+    const trap = () => {
+      throw new Error("trap");
+    };
+    const hostile = new Proxy({}, { get: trap, has: trap, getPrototypeOf: trap, ownKeys: trap, getOwnPropertyDescriptor: trap });
+    expect(messageOf(hostile)).toBe("a Proxy that throws when read (trap)");
+    const r = report(hostile, (f) => f.startsWith("/app/"), "/app/dep.ts");
+    expect(r).toEqual({ message: "a Proxy that throws when read (trap)", location: { file: "/app/dep.ts" }, frame: undefined });
+    expect(JSON.parse(JSON.stringify(r))).toEqual({ message: r.message, location: { file: "/app/dep.ts" } });
+    expect(whereOf({ file: join(process.cwd(), "dep.ts") })).toBe("dep.ts");
+    // A location the error gives wins over the module that was loading; none outside the app is taken.
+    expect(report(new Error("x"), (f) => f.startsWith("/app/"), "/elsewhere/a.ts").location).toBeUndefined();
   });
 
   test("data files that parse pass; YAML is checked when Bun has a parser for it", () => {

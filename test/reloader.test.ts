@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { reload, type ReloadResult } from "../src/reloader.ts";
 import { FakeWorld, type FakeModule } from "./support/fake-world.ts";
+import { staleImporter, unverified, unverifiedError } from "../src/reload/verify.ts";
 
 async function started(modules: Record<string, FakeModule>): Promise<FakeWorld> {
   const w = new FakeWorld(modules);
@@ -266,5 +267,87 @@ describe("reload() of many modules that import the entry back", () => {
     const r = await save(w, "a.ts");
     expect(r.kind).not.toBe("ok");
     expect(r.kind !== "ok" && r.kind !== "skipped" && String(r.error)).toContain("m13.ts did not run again");
+  });
+});
+
+describe("what a reload records for the checks after it", () => {
+  test("a throw names the module being imported, and a rollback says what it served", async () => {
+    const w = await started({ "a.ts": { source: "a1" }, "main.ts": servesA });
+    const trap = () => {
+      throw new Error("trap");
+    };
+    w.modules["a.ts"]!.body = (s) => {
+      if (s === "a2") throw new Proxy({}, { get: trap, has: trap, getPrototypeOf: trap });
+      return { v: s };
+    };
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind).toBe("rolled-back");
+    expect(r.kind === "rolled-back" && r.module).toBe("a.ts");
+    // The rollback served the entry's restored instance.
+    expect(r.kind === "rolled-back" && r.served).toBe(w.served[w.served.length - 1]!);
+    expect(w.serving).toBe("m1:a1");
+  });
+
+  test("a success says which entry namespace it served; none when the entry did not run", async () => {
+    const same = { v: "constant" };
+    const w = await started({ "a.ts": { source: "a1" }, "b.ts": { source: "b1", body: () => same }, "main.ts": { ...servesA, deps: ["a.ts", "b.ts"] } });
+    w.edit("a.ts", "a2");
+    const r = await save(w, "a.ts");
+    expect(r.kind === "ok" && r.served).toBe(w.world.modules.namespaceOf("main.ts")!);
+    w.edit("b.ts", "b2");
+    const stopped = await save(w, "b.ts");
+    expect(stopped.kind === "ok" && stopped.served).toBeUndefined();
+  });
+});
+
+describe("the check of what a reload claims (src/reload/verify.ts)", () => {
+  /** Bun's registry as records (a new object per run) and namespaces. */
+  const registry = (records: Record<string, object | undefined>) => ({
+    recordOf: (p: string) => records[p],
+    namespaceOf: (p: string) => (records[p] as { exports?: Record<string, unknown> } | undefined)?.exports,
+  });
+  const evictions = (first: Record<string, unknown>, again: string[] = []) => ({
+    first: Object.assign(Object.create(null), first),
+    again: Object.assign(Object.create(null), Object.fromEntries(again.map((p) => [p, true]))),
+  });
+  const rec = (v: string) => ({ exports: { v } });
+
+  test("modules that ran again with the entry serving its new exports pass", () => {
+    const [a1, a2, m1, m2] = [rec("a1"), rec("a2"), rec("m1"), rec("m2")];
+    const before = { entry: m1, changed: Object.assign(Object.create(null), { "a.ts": a1 }), evictions: evictions({ "a.ts": a1, "main.ts": m1 }) };
+    const now = registry({ "a.ts": a2, "main.ts": m2 });
+    expect(unverified(["a.ts", "main.ts"], m2.exports, "main.ts", before, now)).toBeUndefined();
+  });
+
+  test("an entry that ran again but is not what serves, a module said to have run that did not, an evicted entry left out", () => {
+    const [a1, a2, m1, m2] = [rec("a1"), rec("a2"), rec("m1"), rec("m2")];
+    const before = { entry: m1, changed: Object.assign(Object.create(null), { "a.ts": a1 }), evictions: evictions({ "a.ts": a1, "main.ts": m1 }) };
+    expect(unverified(["a.ts", "main.ts"], m1.exports, "main.ts", before, registry({ "a.ts": a2, "main.ts": m2 }))).toEqual({ module: "main.ts", notServed: true });
+    expect(unverified(["a.ts", "main.ts"], undefined, "main.ts", before, registry({ "a.ts": a2, "main.ts": undefined }))).toEqual({ module: "main.ts", notServed: false });
+    const notEvicted = { ...before, evictions: evictions({ "main.ts": m1 }) };
+    expect(unverified(["a.ts"], undefined, "main.ts", notEvicted, registry({ "a.ts": a1, "main.ts": m1 }))).toEqual({ module: "a.ts", notServed: false });
+    // Nothing said to have run, but a changed module kept its instance.
+    expect(unverified([], undefined, "main.ts", { ...before, evictions: evictions({}) }, registry({ "a.ts": a1, "main.ts": m1 }))).toEqual({ module: "a.ts", notServed: false });
+  });
+
+  test("a module pruned after it ran, and an import()-only module only evicted, pass", () => {
+    const [a1, m1, m2, l1] = [rec("a1"), rec("m1"), rec("m2"), rec("l1")];
+    const before = { entry: m1, changed: Object.assign(Object.create(null), { "a.ts": a1, "lazy.ts": l1 }), evictions: evictions({ "a.ts": a1, "main.ts": m1, "lazy.ts": l1 }, ["a.ts"]) };
+    expect(unverified(["a.ts", "main.ts"], m2.exports, "main.ts", before, registry({ "main.ts": m2 }))).toBeUndefined();
+  });
+
+  test("after a replaced builtin: an importer that kept its instance while a module it imports got new exports is named", () => {
+    const [a1, a2, m1] = [rec("a1"), rec("a2"), rec("m1")];
+    const before = { entry: m1, changed: Object.create(null), evictions: evictions({ "a.ts": a1 }) };
+    const importers = Object.assign(Object.create(null), { "a.ts": ["main.ts"] });
+    const now = registry({ "a.ts": a2, "main.ts": m1 });
+    expect(staleImporter(before, now, importers, () => false)).toEqual({ module: "main.ts", notServed: false, because: "a.ts" });
+    // Accepting the update, or identical exports, ends the climb there.
+    expect(staleImporter(before, now, importers, () => true)).toBeUndefined();
+    expect(staleImporter(before, registry({ "a.ts": { exports: { ...a1.exports } }, "main.ts": m1 }), importers, () => false)).toBeUndefined();
+    expect(unverifiedError({ module: "main.ts", notServed: false, because: "a.ts" }, ["Set.prototype.has"]).message).toContain(
+      "did not run again, though a.ts, which it imports, did with new exports (hmr-run could not verify the reload: the app replaced Set.prototype.has, which hmr-run relies on)",
+    );
   });
 });

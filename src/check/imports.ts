@@ -7,7 +7,8 @@
  */
 import { shown } from "../paths.ts";
 import type { ModuleGraph } from "../graph.ts";
-import { loaderFor, transform } from "../loader/scan.ts";
+import { loaderFor, transform, type Loader } from "../loader/scan.ts";
+import { withoutBom } from "../loader/rewrite.ts";
 import { resolveImport } from "../loader/resolve.ts";
 
 /** One binding a module takes by name: `import { a }`, `import d from`, `export { a } from`. */
@@ -49,12 +50,45 @@ export function namedImports(code: string): NamedImport[] {
   return out;
 }
 
-/** The names a module's transformed code exports; undefined when that cannot be told (`export *`, CommonJS). */
+/** What makes Bun run a module with no `import`/`export` as CommonJS, whose exports are known only once it runs. */
+const COMMONJS = /\b(?:module|exports|require)\b/;
+
+/**
+ * The names a module's transformed code exports; undefined when that cannot be told
+ * (`export *`, CommonJS). A module with no export statement and nothing of CommonJS in it
+ * (a dropped `export`, an emptied or comment-only file) exports nothing: a named import
+ * of it fails in Bun's linker, after the importers' dispose hooks ran.
+ */
 export function exportNames(code: string): Set<string> | undefined {
   if (/^export\s*\*\s*from/m.test(code)) return undefined;
   const { exports } = outputScanner.scan(code);
-  if (exports.length === 0 && !/^export\b/m.test(code)) return undefined;
+  if (exports.length === 0 && !/^export\b/m.test(code) && COMMONJS.test(code)) return undefined;
   return new Set(exports);
+}
+
+/** Scanners of a module's text; without `target: "bun"`, which drops code after a `throw` as dead. */
+const textScanners = new Map<Loader, Bun.Transpiler>();
+function textScanner(loader: Loader): Bun.Transpiler {
+  let t = textScanners.get(loader);
+  if (!t) textScanners.set(loader, (t = new Bun.Transpiler({ loader })));
+  return t;
+}
+
+/**
+ * The names a changed module will export. The transpiler drops statements after a
+ * top-level `throw` from its output, exports included, while Bun's runtime still links
+ * them (the module then throws, and the reload rolls back): names declared in the text
+ * count too.
+ */
+function changedExports(path: string, m: ChangedModule): Set<string> | undefined {
+  const names = exportNames(m.code);
+  if (!names) return undefined;
+  try {
+    for (const n of textScanner(loaderFor(path) ?? "ts").scan(withoutBom(m.text)).exports) names.add(n);
+  } catch {
+    // The text did not scan (its transform did): the output's names are what is known.
+  }
+  return names;
 }
 
 /**
@@ -69,9 +103,9 @@ export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCh
   const exportsOf = new Map<string, Set<string> | undefined>();
   const exportsFor = (p: string): Set<string> | undefined => {
     if (!exportsOf.has(p)) {
-      const code = changed.get(p)?.code;
-      const ns = code === undefined ? host.namespaceOf(p) : undefined;
-      let names = code !== undefined ? exportNames(code) : ns ? new Set(Object.keys(ns)) : undefined;
+      const m = changed.get(p);
+      const ns = m === undefined ? host.namespaceOf(p) : undefined;
+      let names = m !== undefined ? changedExports(p, m) : ns ? new Set(Object.keys(ns)) : undefined;
       const gone = lost.get(p);
       if (names && gone) names = new Set([...names].filter((n) => !gone.has(n)));
       exportsOf.set(p, names);
@@ -90,9 +124,9 @@ export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCh
     return undefined;
   };
   const work: string[] = [];
-  for (const [p, { code }] of changed) {
+  for (const [p, m] of changed) {
     const before = host.namespaceOf(p);
-    const after = exportNames(code);
+    const after = changedExports(p, m);
     if (!before || !after) continue;
     const removed = Object.keys(before).filter((k) => !after.has(k));
     if (removed.length) {

@@ -29,10 +29,24 @@ export function trackReads(onRead: (file: string) => void): () => void {
 }
 
 let current: (file: string) => void = () => {};
+/** Listeners added for a while (see `observeReads`). */
+const observers = new Set<(file: string) => void>();
+
+/**
+ * Calls `fn` with every file read until the returned function is called, besides the
+ * app's own listener. A module load watches for reads no module's top level made: a
+ * runtime plugin's `build.module()` factory runs while its importer links (src/app.ts).
+ */
+export function observeReads(fn: (file: string) => void): () => void {
+  observers.add(fn);
+  return () => void observers.delete(fn);
+}
 
 function note(p: unknown): void {
-  if (typeof p === "string") current(resolve(p));
-  else if (p instanceof URL && p.protocol === "file:") current(Bun.fileURLToPath(p));
+  const file = typeof p === "string" ? resolve(p) : p instanceof URL && p.protocol === "file:" ? Bun.fileURLToPath(p) : undefined;
+  if (file === undefined) return;
+  current(file);
+  for (const fn of observers) fn(file);
 }
 
 function wrap(obj: object, name: string): () => void {

@@ -5,6 +5,7 @@
  */
 
 import { forgetCommonJS } from "./commonjs.ts";
+import { dict, type Dict } from "../runtime/builtins.ts";
 
 type Cache = Record<string, { exports?: unknown } | undefined>;
 const cache = require.cache as unknown as Cache;
@@ -17,8 +18,43 @@ export function namespaceOf(path: string): Record<string, unknown> | undefined {
   return ns && typeof ns === "object" ? (ns as Record<string, unknown>) : undefined;
 }
 
+/**
+ * A module's record in Bun's registry (its `require.cache` entry): a new object each time
+ * the module runs, the same one until it is evicted. Unlike the exports, which a module
+ * may hand out again (`module.exports = globalThis.db ??= ...`), it tells a new run apart.
+ */
+export function recordOf(path: string): unknown {
+  return cache[path];
+}
+
+/**
+ * Evictions during a reload: each evicted module's record as it was at its first eviction
+ * (undefined: not loaded then), and the modules evicted again after they had run again
+ * (pruned, or rolled back), whose absence afterwards is no sign that they did not run.
+ */
+export interface Evictions {
+  first: Dict<unknown>;
+  again: Dict<true>;
+}
+
+let evictions: Evictions | undefined;
+
+/** Starts remembering evictions; the returned record fills as modules are evicted. */
+export function recordEvictions(): Evictions {
+  return (evictions = { first: dict(), again: dict() });
+}
+
+/** Stops remembering evictions. */
+export function stopRecordingEvictions(): void {
+  evictions = undefined;
+}
+
 /** Forgets a module (and a pinned source): the next import runs it again from the file. */
 export function evict(path: string): void {
+  if (evictions) {
+    if (!(path in evictions.first)) evictions.first[path] = cache[path];
+    else if (cache[path] !== undefined && cache[path] !== evictions.first[path]) evictions.again[path] = true;
+  }
   delete cache[path];
   pins.delete(path);
   forgetCommonJS(path);

@@ -47,6 +47,8 @@ export function transform(path: string, source: string): string {
 export interface Scanned {
   deps: Array<[string, EdgeKind]>;
   missing: string[];
+  /** Modules a runtime plugin provides (`virtual:config`), by the key Bun's registry gives them. */
+  plugins: Array<[string, EdgeKind]>;
 }
 
 const BUILTIN = /^(?:node:|bun:|bun$)/;
@@ -60,6 +62,7 @@ const outputScanner = new Bun.Transpiler({ loader: "js", target: "bun" });
 export function scanModule(path: string, source: string, code?: string): Scanned {
   const deps: Array<[string, EdgeKind]> = [];
   const missing: string[] = [];
+  const plugins: Array<[string, EdgeKind]> = [];
   for (const imp of importsOf(path, source, code)) {
     const spec = imp.path;
     if (BUILTIN.test(spec)) continue;
@@ -68,15 +71,19 @@ export function scanModule(path: string, source: string, code?: string): Scanned
       if (!isBuiltin(spec)) missing.push(spec);
       continue;
     }
-    // Provided by a runtime plugin (a virtual module): nothing on disk to watch.
-    if (!("file" in found)) continue;
+    // Provided by a runtime plugin (a virtual module): nothing on disk to watch, but an
+    // edge all the same, to the files its plugin read to make it (see ModuleIndex).
+    if (!("file" in found)) {
+      plugins.push([found.plugin, imp.kind === "dynamic-import" ? "dynamic" : "static"]);
+      continue;
+    }
     let resolved = found.file;
     if (inNodeModules(resolved)) resolved = realOrAsIs(resolved);
     const q = resolved.indexOf("?");
     if (q >= 0) resolved = resolved.slice(0, q);
     deps.push([resolved, imp.kind === "dynamic-import" ? "dynamic" : "static"]);
   }
-  return { deps, missing };
+  return { deps, missing, plugins };
 }
 
 /**

@@ -12,6 +12,8 @@ import { lazy } from "../reloader.ts";
 import type { Transaction } from "./transaction.ts";
 import { retire } from "./hooks.ts";
 import { shown } from "../paths.ts";
+import { append, has } from "../runtime/builtins.ts";
+import { loadTracked, serveTracked, type Track } from "./track.ts";
 
 /** From this many modules left to run, they run in one import. */
 export const BATCH_FROM = 12;
@@ -84,6 +86,15 @@ export class StaleInstanceError extends Error {
   }
 }
 
+/** The module a thrown StaleInstanceError names; never throws (`instanceof` runs a Proxy's trap). */
+export function stalePath(err: unknown): string | undefined {
+  try {
+    return err instanceof StaleInstanceError ? err.path : undefined;
+  } catch {
+    return undefined; // A Proxy whose getPrototypeOf trap throws is no StaleInstanceError.
+  }
+}
+
 /**
  * The modules of `runs` no other module of it imports, one per component: of a cycle
  * (routes importing the entry back), the member Bun reached first from outside, which
@@ -107,7 +118,7 @@ export function topsOf(world: Pick<ReloadWorld, "graph">, runs: Set<string>, ord
  * top it missed): the log must not count a module as re-run when it was not. Returns
  * the ones it had to import.
  */
-async function runMissed(world: ReloadWorld, runnable: string[], before: Map<string, unknown>, order: ReadonlyMap<string, number>): Promise<string[]> {
+async function runMissed(world: ReloadWorld, runnable: string[], before: Map<string, unknown>, order: ReadonlyMap<string, number>, track: Track): Promise<string[]> {
   const { graph, modules } = world;
   const ranNow = (p: string) => {
     const ns = modules.namespaceOf(p);
@@ -119,10 +130,10 @@ async function runMissed(world: ReloadWorld, runnable: string[], before: Map<str
   for (const scc of graph.components(new Set(missed))) {
     const members = [...scc].sort((a, b) => rank(a) - rank(b));
     const last = members[members.length - 1]!;
-    if (members.length > 1 && !ranNow(last)) await world.loading(() => modules.load(last), last);
+    if (members.length > 1 && !ranNow(last)) await loadTracked(world, track, last);
     for (const p of members) {
       if (ranNow(p)) continue;
-      const ns = await world.loading(() => modules.load(p), p);
+      const ns = await loadTracked(world, track, p);
       if (before.get(p) !== undefined && ns === before.get(p)) throw new StaleInstanceError(p);
     }
   }
@@ -142,6 +153,7 @@ export async function runBatch(
   exportsChanged: Set<string>,
   out: BatchOut,
   phase: (p: "dispose" | "run" | "serve") => void,
+  track: Track,
 ): Promise<void> {
   const { graph, modules } = world;
   const inBatch = new Set(batch);
@@ -155,23 +167,23 @@ export async function runBatch(
   for (const p of batch) {
     for (const d of graph.deps(p)) out.lostImporters.add(d);
     tx.evict(p);
-    out.evicted.push(p);
+    append(out.evicted, p);
   }
   const runnable = batch.filter((p) => world.isCode(p) && !lazy(world, p));
   const order = graph.evaluationOrder([world.entry]);
   const tops = topsOf(world, new Set(runnable), order);
   // Counted as run before they run: a module that throws is one of them, not a stale one.
-  out.executed.push(...runnable);
+  for (let i = 0; i < runnable.length; i++) append(out.executed, runnable[i]!);
   for (const p of batch) exportsChanged.add(p);
   phase("run");
   try {
-    for (const top of tops) await world.loading(() => modules.load(top), top);
-    const alone = await runMissed(world, runnable, before, order);
+    for (const top of tops) await loadTracked(world, track, top);
+    const alone = await runMissed(world, runnable, before, order, track);
     if (alone.length) out.ranAlone = alone;
   } catch (error) {
     await flush(world, runnable);
     throw error;
   }
   phase("serve");
-  if (inBatch.has(world.entry)) world.serveEntry(modules.namespaceOf(world.entry) ?? {});
+  if (has(batch, world.entry)) serveTracked(world, track);
 }

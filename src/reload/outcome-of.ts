@@ -15,11 +15,11 @@ export function outcomeOf(res: ReloadResult, isUserFile: (f: string) => boolean,
         because: Object.fromEntries(res.because), ranAlone: res.ranAlone, full: res.full, workers: workers?.length ? workers : undefined,
       };
     case "rolled-back":
-      return { kind: "rolled-back", files: res.files, ms: res.ms, phase: res.phase, error: report(res.error, isUserFile), restored: res.restored, full: res.full };
+      return { kind: "rolled-back", files: res.files, ms: res.ms, phase: res.phase, error: report(res.error, isUserFile, res.module), restored: res.restored, full: res.full };
     case "failed":
       return {
-        kind: "failed", files: res.files, ms: res.ms, phase: res.phase, error: report(res.error, isUserFile), full: res.full,
-        rollbackError: res.rollbackError === undefined ? undefined : report(res.rollbackError, isUserFile),
+        kind: "failed", files: res.files, ms: res.ms, phase: res.phase, error: report(res.error, isUserFile, res.module), full: res.full,
+        rollbackError: res.rollbackError === undefined ? undefined : report(res.rollbackError, isUserFile, res.rollbackModule),
       };
     case "skipped":
       return { kind: "ignored", files: res.files, reason: { why: "unchanged" } };

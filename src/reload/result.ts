@@ -26,6 +26,8 @@ export interface ReloadOk extends Base {
   because: Map<string, string>;
   /** Modules of a batch that its one import did not run, imported one by one after it. */
   ranAlone?: string[];
+  /** The entry namespace handed to the server, if the entry ran (checked by src/reload/verify.ts). */
+  served?: Record<string, unknown>;
 }
 
 /** A module threw while running (or the entry could not be served): the last good code runs again and serves. */
@@ -35,6 +37,10 @@ export interface ReloadRolledBack extends Base {
   error: unknown;
   /** Modules whose last good source ran again, in order. */
   restored: string[];
+  /** The module being imported when it was thrown (named when the error itself says nowhere). */
+  module?: string;
+  /** The entry namespace the rollback handed to the server, if the entry ran again. */
+  served?: Record<string, unknown>;
 }
 
 /** Nothing new is served: the check refused it before any dispose, or bringing the old code back failed too. */
@@ -44,6 +50,10 @@ export interface ReloadFailed extends Base {
   error: unknown;
   /** Why the old code could not run again, when a rollback was tried. */
   rollbackError?: unknown;
+  /** The module being imported when `error` was thrown (named when the error itself says nowhere). */
+  module?: string;
+  /** The same for `rollbackError`. */
+  rollbackModule?: string;
 }
 
 /** Nothing the app runs changed. */

@@ -9,6 +9,8 @@ import type { ReloadWorld } from "../reloader.ts";
 import { lazy } from "../reloader.ts";
 import { retire } from "./hooks.ts";
 import { box, type Box } from "../runtime/own.ts";
+import { append, has } from "../runtime/builtins.ts";
+import { loadTracked, serveTracked, type Track } from "./track.ts";
 
 export class Transaction {
   /** Every module evicted so far, in eviction order, with its last good source (undefined: it never ran). */
@@ -27,10 +29,11 @@ export class Transaction {
    * cycles in the order they first ran, then serves the entry again if it was evicted.
    * The graph still has the edges of the old code: it is indexed only after a success.
    */
-  async rollback(): Promise<Box<{ restored: string[]; error?: unknown }>> {
+  async rollback(): Promise<Box<{ restored: string[]; error?: unknown; module?: string; served?: Record<string, unknown> }>> {
     const { world } = this;
     const { graph, modules } = world;
     const restored: string[] = [];
+    const track: Track = {};
     // Importers that did not run again still hold bindings to the disposed instances:
     // they run again too, with the source they run now (what a full pass would have done).
     const selfAccepting = (p: string) => !!world.hot.peek(p)?.selfAccept;
@@ -51,16 +54,16 @@ export class Transaction {
           .sort((a, b) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
         if (!runnable.length) continue;
         const last = runnable[runnable.length - 1]!;
-        if (runnable.length > 1) await world.loading(() => modules.load(last), last);
+        if (runnable.length > 1) await loadTracked(world, track, last);
         for (const p of runnable) {
-          await world.loading(() => modules.load(p), p);
-          restored.push(p);
+          await loadTracked(world, track, p);
+          append(restored, p);
         }
-        if (scc.includes(world.entry)) world.serveEntry(modules.namespaceOf(world.entry) ?? {});
+        if (has(scc, world.entry)) serveTracked(world, track);
       }
     } catch (error) {
-      return box({ restored, error });
+      return box({ restored, error, module: track.loading });
     }
-    return box({ restored });
+    return box({ restored, served: track.served });
   }
 }

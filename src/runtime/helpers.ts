@@ -3,7 +3,9 @@
  * does nothing when the code runs outside hmr-run (plain `bun`, production).
  */
 import { resolve } from "node:path";
-import { own } from "./own.ts";
+import { own, ownStderr } from "./own.ts";
+import { report, where } from "../errors.ts";
+import { inNodeModules } from "../paths.ts";
 import { runtime } from "./registry.ts";
 
 /** Runs `fn` before the calling module runs again or leaves the graph (also on shutdown). */
@@ -82,10 +84,14 @@ async function settle(fn: () => unknown, key: string): Promise<void> {
     const done = own.Promise.resolve().then(fn).then(() => true);
     const late = new own.Promise<false>((r) => (timer = own.setTimeout(() => r(false), PERSIST_DISPOSE_MS)));
     if (!(await own.Promise.race([done, late]))) {
-      console.error(`hmr-run: disposing persisted "${key}" did not finish within ${PERSIST_DISPOSE_MS} ms; left behind`);
+      ownStderr(`hmr-run: disposing persisted "${key}" did not finish within ${PERSIST_DISPOSE_MS} ms; left behind\n`);
     }
   } catch (err) {
-    console.error(`hmr-run: disposing persisted "${key}" failed:`, err);
+    // Straight to file descriptor 2, like every line of hmr-run's: an app that mutes
+    // console.error (a test harness, a logger) must not hide that its value was not closed.
+    const r = report(err, (f) => !inNodeModules(f));
+    const at = r.location ? ` (${where(r.location)})` : "";
+    ownStderr(`hmr-run: disposing persisted "${key}" failed${at}: ${r.message}\n`);
   } finally {
     own.clearTimeout(timer);
   }
