@@ -22,6 +22,7 @@ import { POLICY } from "./core/policy.ts";
 import { reloadsAtOnce } from "./core/events.ts";
 import { firstServer } from "./server/first-server.ts";
 import { holding } from "./server/reuse-port.ts";
+import { ownStderr } from "./runtime/own.ts";
 
 const send = (m: FromApp) => process.send?.(m);
 
@@ -42,7 +43,7 @@ export async function runApp(o: RunOptions, said: string[] = [], first = true, h
     log,
     serve: { hostname: o.hostname, port: o.port, unix: o.unix, tls: o.tls, explicit: o.explicit },
     servesElsewhere: () => mcp.connected,
-    beforeReload: o.clear ? () => process.stderr.write("\x1B[2J\x1B[3J\x1B[H") : undefined,
+    beforeReload: o.clear ? () => ownStderr("\x1B[2J\x1B[3J\x1B[H") : undefined,
     onSlowLoad: (module) => send({ t: "slow", module }),
     env,
     breakAtEntry: first && o.inspect?.mode === "brk",

@@ -42,7 +42,10 @@ describe("POST /__hmr-run/mcp", () => {
       m = run.mark();
       fx.write("dep.ts", `export const V = "c" +;\n`);
       await run.output("reload failed", m);
-      const status = await json("status");
+      // hmr-run's process prints the line and hands the outcome to the app process: the
+      // endpoint there knows of it a moment later.
+      let status = await json("status");
+      for (const end = Date.now() + 5000; status.lastReload?.ok !== false && Date.now() < end; status = await json("status")) await Bun.sleep(10);
       expect(status.lastReload).toMatchObject({ ok: false, files: ["dep.ts"], error: { file: "dep.ts", line: 1 } });
       expect(status.lastError.frame).toContain(`> 1 | export const V = "c" +;`);
       const logs = (await call("logs", { lines: 20 })).text;

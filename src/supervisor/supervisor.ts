@@ -167,8 +167,9 @@ class Supervisor {
       case "reload":
         return this.app?.send({ t: "reload", id: c.id, full: c.full, env: c.env });
       case "report":
-        printLines(this.log, render(c.outcome, { entry: this.o.entry }));
-        return this.app?.send({ t: "outcome", outcome: c.outcome, tickets: c.tickets });
+        // The app process first: its MCP endpoint and open pages then know of it as the line appears.
+        this.app?.send({ t: "outcome", outcome: c.outcome, tickets: c.tickets });
+        return printLines(this.log, render(c.outcome, { entry: this.o.entry }));
       case "banner":
         this.banner(c.urls, c.state === "ready", c.mcpStdio, c.state === "loading" ? `still loading ${c.loading ? rel(c.loading) : rel(this.o.entry)}` : "waiting for a fix");
         return this.started.resolve();
