@@ -38,6 +38,15 @@ describe("the check refuses before any dispose", () => {
     expect(await text()).toBe("hi!");
   });
 
+  test("a save that changes only a comment runs nothing; one that changes an unused local runs (a debugger shows that value)", async () => {
+    const a = await start({
+      "route.ts": `// v1\nexport function answer() {\n  const label = "v1";\n  return "ok";\n}\n`,
+      "main.ts": `import { answer } from "./route.ts";\nexport default { fetch: () => new Response(answer()) };\n`,
+    });
+    expect((await a.edit("route.ts", "// v1", "// v2")).kind).toBe("skipped");
+    expect((await a.edit("route.ts", `"v1"`, `"v2"`)).kind).toBe("ok");
+  });
+
   test("an export taken away without a rename (no `export`, comment-only, emptied) is refused at the import, nothing disposed", async () => {
     const a = await start({
       "greet.ts": disposed("greet") + `export const greeting = "hi";\n`,

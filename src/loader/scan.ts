@@ -33,7 +33,9 @@ export function transpiler(loader: Loader): Bun.Transpiler {
   // Bun drops unused and type-only imports of TypeScript files when it runs them (even
   // with verbatimModuleSyntax), and keeps every import of a JavaScript file (Bun 1.4.5).
   const trimUnusedImports = loader === "ts" || loader === "tsx";
-  t = new Bun.Transpiler({ loader, target: "bun", trimUnusedImports, ...(options ? { tsconfig: { compilerOptions: options } } : {}) });
+  // Bun's runtime keeps what dead-code elimination would drop (an unused local, which a
+  // debugger shows): compared without it, a save that changes only such a value runs.
+  t = new Bun.Transpiler({ loader, target: "bun", trimUnusedImports, deadCodeElimination: false, ...(options ? { tsconfig: { compilerOptions: options } } : {}) });
   transpilers.set(loader, t);
   return t;
 }
