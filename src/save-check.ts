@@ -46,6 +46,8 @@ export class SaveCheck {
   /** Names of imports that failed to resolve: creating such a file retries. */
   private missing = new Set<string>();
   private emptyOnce = new Set<string>();
+  /** The code each file's last checked text transforms to. */
+  private code = new Map<string, { text: string; code: string }>();
 
   constructor(private host: SaveCheckHost) {}
 
@@ -142,7 +144,10 @@ export class SaveCheck {
         continue;
       }
       const retrying = this.retry.has(f) || this.refused.has(f);
-      if (old !== undefined && !retrying && safeTransform(f, old) === code) {
+      const oldCode = old === undefined ? undefined : this.code.get(f)?.text === old ? this.code.get(f)!.code : safeTransform(f, old);
+      // Kept for the next save of this file, when this text is the one that runs (a transform costs 0.2 to 0.5 ms).
+      this.code.set(f, { text, code });
+      if (old !== undefined && !retrying && oldCode === code) {
         sources.set(f, text);
         if (force) out.add(f);
         continue;

@@ -93,7 +93,8 @@ export class Run {
     this.url = `http://127.0.0.1:${this.port}`;
     const hasPort = !!opts.env?.PORT || args.some((a) => a === "--port" || a.startsWith("--port=") || a === "--unix");
     const full = hasPort ? args : [...args, "--port", String(this.port), "--host", "127.0.0.1"];
-    this.proc = Bun.spawn([process.execPath, ...(opts.bunArgs ?? []), CLI, ...full], {
+    // --no-orphans: a test process that dies (a killed run) takes its hmr-run with it.
+    this.proc = Bun.spawn([process.execPath, "--no-orphans", ...(opts.bunArgs ?? []), CLI, ...full], {
       cwd: opts.cwd ? fx.path(opts.cwd) : fx.dir,
       stdin: "pipe",
       stdout: "pipe",
