@@ -28,14 +28,30 @@ const LEVEL: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info:
  */
 const lines: ConsolaReporter = {
   log(obj) {
-    const text = formatWithOptions({ colors: false }, ...obj.args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : a)));
-    ownStderr(`[${obj.type}]${obj.tag ? ` [${obj.tag}]` : ""} ${text}\n`);
+    ownStderr(lineOf(obj));
   },
 };
 
-/** The logger for hmr-run's own output, at `--log-level` `level`, in `--log-format` `format`. */
-export function createLogger(level: LogLevel, format: LogFormat = "text"): ConsolaInstance {
-  return createConsola({ level: LEVEL[level], reporters: [format === "json" ? jsonLines : lines], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
+function lineOf(obj: { type: string; tag?: string; args: unknown[] }): string {
+  const text = formatWithOptions({ colors: false }, ...obj.args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : a)));
+  return `[${obj.type}]${obj.tag ? ` [${obj.tag}]` : ""} ${text}\n`;
+}
+
+/**
+ * The logger for hmr-run's own output, at `--log-level` `level`, in `--log-format` `format`.
+ * `tap` gets every line, whatever the level (hmr-run/testing keeps them for assertions).
+ */
+export function createLogger(level: LogLevel, format: LogFormat = "text", tap?: (line: string) => void): ConsolaInstance {
+  const print = format === "json" ? jsonLines : lines;
+  const reporter: ConsolaReporter = tap
+    ? {
+        log(obj, ctx) {
+          tap(lineOf(obj).trimEnd());
+          if (obj.level <= LEVEL[level]) print.log(obj, ctx);
+        },
+      }
+    : print;
+  return createConsola({ level: tap ? LEVEL.debug : LEVEL[level], reporters: [reporter], defaults: { tag: "hmr-run" }, formatOptions: { date: false } });
 }
 
 /** Prints an error with file:line:column and a code frame; `fields` start its JSON event. */

@@ -73,15 +73,16 @@ export async function startApp(entry: string, options: StartOptions = {}): Promi
   earlier.push(scope);
   // Each App wraps Bun.serve; start from the real one, not from the last app's wrapper.
   (Bun as any).serve = realServe;
+  const logs: string[] = [];
   const app = new App({
     entry: file,
     exportName: options.exportName,
     scope,
-    log: createLogger(options.logLevel ?? "warn"),
+    log: createLogger(options.logLevel ?? "warn", "text", (line) => logs.push(line)),
     serve: { hostname: "127.0.0.1", port: 0, explicit: { hostname: true, port: true, unix: false } },
     disposeTimeoutMs: options.disposeTimeoutMs,
   });
-  const test = new TestApp(app, root, file, runtime());
+  const test = new TestApp(app, root, file, runtime(), logs);
   current = test;
   try {
     await app.start();
@@ -96,7 +97,7 @@ export async function startApp(entry: string, options: StartOptions = {}): Promi
     await test.stop();
     throw new Error(`hmr-run/testing: ${relative(root, file)} failed to start: ${messageOf(why)}`, { cause: why });
   }
-  test.drive();
+  test.drive(options.watch === true);
   if (options.watch) test.watch(scope);
   return test;
 }
@@ -119,11 +120,17 @@ export class TestApp {
     readonly entry: string,
     /** The hot runtime installed before this app's, put back on stop. */
     private previousRuntime: Registry | undefined,
+    /** Every line hmr-run logged for this app, at any level (what `logLevel` prints is a part of it). */
+    readonly logs: string[] = [],
   ) {}
 
-  /** @internal Hands the app's saves to the decision core, as the CLI does. */
-  drive(): void {
-    this.driver = driveLocally(this.app, ({ outcome }) => {
+  /**
+   * @internal Hands the app's saves to the decision core, as the CLI does. Without a
+   * watcher each `write`/`changed` call is a whole batch already: nothing to wait for.
+   */
+  drive(watching: boolean): void {
+    const batches = watching ? {} : { settleMs: 0, multiSettleMs: 0, stormWindowMs: 0 };
+    this.driver = driveLocally(this.app, batches, ({ outcome }) => {
       const r = this.resultOf(outcome);
       if (!r) return;
       this.results.push(r);

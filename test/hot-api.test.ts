@@ -1,18 +1,52 @@
 /**
  * The HMR API as user code sees it: `import.meta.hot`, the plain helpers, and files read
- * while a module loads. Each scenario runs the real CLI on a fixture app, edits real files
- * and asserts on real HTTP answers; the same fixtures then run under plain `bun`.
+ * while a module loads. The API's scenarios run in this process under hmr-run/testing
+ * (the same decision core and reloader as the CLI, without a second process: nothing
+ * here is about the CLI); files read while loading, and watchFile, run under the real
+ * CLI; the same fixtures then run under plain `bun`.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { startApp, type TestApp } from "hmr-run/testing";
 import { Fixture, Run, ROOT, freePort } from "./support/fixture.ts";
+import { expectUntouched } from "./support/untouched.ts";
 
 const runs: Run[] = [];
 const fixtures: Fixture[] = [];
+let app: TestApp | undefined;
+beforeEach(() => {
+  // The fixtures keep their state on globalThis, which apps started in this process share.
+  (globalThis as { hot?: unknown }).hot = {};
+});
 afterEach(async () => {
+  await app?.stop();
+  app = undefined;
   await Promise.all(runs.splice(0).map((r) => r.stop()));
   for (const f of fixtures.splice(0)) f.cleanup();
+  expectUntouched();
 });
+
+/** Runs `files` under hmr-run in this process. */
+async function inProcess(files: Record<string, string>, options: { disposeTimeoutMs?: number } = {}): Promise<{ a: TestApp; fx: Fixture }> {
+  const fx = new Fixture(files);
+  fixtures.push(fx);
+  app = await startApp(fx.path("main.ts"), { logLevel: "silent", ...options });
+  return { a: app, fx };
+}
+
+/** The app's JSON answer. */
+const json = async (a: TestApp, path = "/"): Promise<any> => (await a.fetch(path)).json();
+
+/** Polls until the app's JSON answer satisfies `ok` (state that timers change); fails after 10 s. */
+async function untilAnswer(a: TestApp, ok: (v: any) => boolean): Promise<any> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const v = await json(a);
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`no answer satisfied the condition; last: ${JSON.stringify(v)}`);
+    await Bun.sleep(10);
+  }
+}
 
 function start(files: Record<string, string>) {
   const fx = new Fixture(files);
@@ -34,8 +68,9 @@ async function untilJson<T = any>(run: Run, ok: (v: T) => boolean, path = "/"): 
   return JSON.parse(body);
 }
 
-// Every module may count its executions on globalThis so a test can see what ran again.
-const G = `const g = globalThis as any;\n`;
+// Every module may count its executions on globalThis so a test can see what ran again
+// (under one key, reset before each test: apps in this process share globalThis).
+const G = `const g = ((globalThis as any).hot ??= {});\n`;
 const count = (name: string) => `(g.runs ??= {})["${name}"] = (g.runs["${name}"] ?? 0) + 1;\n`;
 const serveJson = (expr: string) => `export default { fetch: () => Response.json(${expr}) };\n`;
 
@@ -86,7 +121,7 @@ const apps = {
       `export const db = persist("db", () => {\n` +
       `  g.opened = (g.opened ?? 0) + 1;\n` +
       `  return { id: g.opened, pool: 4, closed: false };\n` +
-      `}, (old) => { old.closed = true; (g.closed ??= []).push(old.id); writeFileSync("closed.txt", String(old.id)); });\n` +
+      `}, (old) => { old.closed = true; (g.closed ??= []).push(old.id); writeFileSync(import.meta.dir + "/closed.txt", String(old.id)); });\n` +
       `export const LABEL = "l0";\n`,
     "main.ts": G + `import { db, LABEL } from "./db.ts";\n` +
       serveJson(`{ id: db.id, pool: db.pool, label: LABEL, opened: g.opened, closed: g.closed ?? [] }`),
@@ -178,119 +213,110 @@ const apps = {
 
 describe("import.meta.hot: dispose and data", () => {
   test("an interval with a dispose hook leaves exactly one interval after 20 reloads", async () => {
-    const { fx, run } = start(apps.interval);
-    await untilJson(run, (v) => v.version === 0);
+    const { a } = await inProcess(apps.interval);
+    expect((await json(a)).version).toBe(0);
     for (let i = 1; i <= 20; i++) {
-      fx.edit("ticker.ts", /VERSION = \d+/, `VERSION = ${i}`);
-      fx.edit("poller.ts", /VERSION = \d+/, `VERSION = ${i}`);
-      await untilJson(run, (v) => v.version === i && v.p === i);
+      await a.edit("ticker.ts", /VERSION = \d+/, `VERSION = ${i}`);
+      await a.edit("poller.ts", /VERSION = \d+/, `VERSION = ${i}`);
+      expect(await json(a)).toMatchObject({ version: i, p: i });
     }
-    expect(await run.get("/reset")).toBe("reset");
+    expect(await (await a.fetch("/reset")).text()).toBe("reset");
     // Leaked intervals tick as often as the live one: let the live one tick 20 times, then look.
-    const v = await untilJson(run, (v) => (v.ticks[v.gen] ?? 0) >= 20 && (v.pticks[v.pgen] ?? 0) >= 20);
+    const v = await untilAnswer(a, (v) => (v.ticks[v.gen] ?? 0) >= 20 && (v.pticks[v.pgen] ?? 0) >= 20);
     expect(v.gen).toBe(21);
     expect(Object.keys(v.ticks)).toEqual(["21"]);
     expect(Object.keys(v.pticks)).toEqual(["21"]);
   });
 
   test("data carries a counter across reloads and dispose receives it", async () => {
-    const { fx, run } = start(apps.data);
-    await untilJson(run, (v) => v.count === 1 && v.disposed === 0);
+    const { a } = await inProcess(apps.data);
+    expect(await json(a)).toEqual({ count: 1, disposed: 0, label: "a0" });
     for (let i = 1; i <= 5; i++) {
-      fx.edit("counter.ts", /"a\d+"/, `"a${i}"`);
-      const v = await untilJson(run, (v) => v.label === `a${i}`);
-      expect(v).toEqual({ count: i + 1, disposed: i, label: `a${i}` });
+      await a.edit("counter.ts", /"a\d+"/, `"a${i}"`);
+      expect(await json(a)).toEqual({ count: i + 1, disposed: i, label: `a${i}` });
     }
   });
 
   test("a dispose callback that throws is reported and does not block the reload or later hooks", async () => {
-    const { fx, run } = start(apps.throwingDispose);
-    await untilJson(run, (v) => v.v === "t0");
-    const m = run.mark();
-    fx.edit("dep.ts", `"t0"`, `"t1"`);
-    expect(await untilJson(run, (v) => v.v === "t1")).toEqual({ v: "t1", second: 1 });
-    await run.output("dispose exploded", m);
-    expect(run.out.slice(m)).toMatch(/a dispose hook of dep\.ts failed/);
+    const { a } = await inProcess(apps.throwingDispose);
+    expect((await json(a)).v).toBe("t0");
+    const from = a.logs.length;
+    expect((await a.edit("dep.ts", `"t0"`, `"t1"`)).kind).toBe("ok");
+    expect(await json(a)).toEqual({ v: "t1", second: 1 });
+    const said = a.logs.slice(from).join("\n");
+    expect(said).toMatch(/a dispose hook of \S*dep\.ts failed/);
+    expect(said).toContain("dispose exploded");
   });
 
   test("a dispose that never resolves is cut off by the time limit and reported", async () => {
-    const { fx, run } = start(apps.stuckDispose);
-    await untilJson(run, (v) => v.v === "s0");
-    const m = run.mark();
-    fx.edit("dep.ts", `V = "s0"`, `V = "s1"`);
-    expect(await untilJson(run, (v) => v.v === "s1")).toEqual({ v: "s1", after: 1 });
-    await run.output(/a dispose hook of dep\.ts failed.*did not finish within \d+ ms/, m);
+    const { a } = await inProcess(apps.stuckDispose, { disposeTimeoutMs: 300 });
+    expect((await json(a)).v).toBe("s0");
+    const from = a.logs.length;
+    expect((await a.edit("dep.ts", `V = "s0"`, `V = "s1"`)).kind).toBe("ok");
+    expect(await json(a)).toEqual({ v: "s1", after: 1 });
+    expect(a.logs.slice(from).join("\n")).toMatch(/a dispose hook of \S*dep\.ts failed.*did not finish within 300 ms/);
   });
 });
 
 describe("import.meta.hot: accept, decline, invalidate, prune", () => {
   test("a self-accepting module runs again alone: its importers keep their old bindings", async () => {
-    const { fx, run } = start(apps.selfAccept);
-    await untilJson(run, (v) => v.live === "w0");
+    const { a, fx } = await inProcess(apps.selfAccept);
+    expect((await json(a)).live).toBe("w0");
     fx.edit("widget.ts", `g.live = "w0"`, `g.live = "w1"`);
-    fx.edit("widget.ts", `W = "w0"`, `W = "w1"`);
-    const v = await untilJson(run, (v) => v.live === "w1");
+    await a.edit("widget.ts", `W = "w0"`, `W = "w1"`);
     // The callback registered by the old execution got the new module; nothing above re-ran.
-    expect(v).toEqual({ live: "w1", bound: "w0", accepted: "w1", runs: { widget: 2, mid: 1, main: 1 } });
+    expect(await json(a)).toEqual({ live: "w1", bound: "w0", accepted: "w1", runs: { widget: 2, mid: 1, main: 1 } });
   });
 
   test("accept(dep, cb) hands the importer the new module instead of running it again", async () => {
-    const { fx, run } = start(apps.acceptDep);
-    await untilJson(run, (v) => v.current === "d0");
+    const { a } = await inProcess(apps.acceptDep);
+    expect((await json(a)).current).toBe("d0");
     for (const next of ["d1", "d2"]) {
-      fx.edit("dep.ts", /"d\d"/, `"${next}"`);
-      const v = await untilJson(run, (v) => v.current === next);
-      expect(v.bound).toBe("d0");
-      expect(v.runs.main).toBe(1);
+      await a.edit("dep.ts", /"d\d"/, `"${next}"`);
+      expect(await json(a)).toMatchObject({ current: next, bound: "d0", runs: { main: 1 } });
     }
   });
 
   test("invalidate() from an accept callback re-runs the importers and says why", async () => {
-    const { fx, run } = start(apps.invalidate);
-    await untilJson(run, (v) => v.fields.length === 1);
+    const { a } = await inProcess(apps.invalidate);
+    expect((await json(a)).fields).toEqual(["a"]);
     // Same shape: the module takes its own update.
-    fx.edit("shape.ts", `["a"]`, `["b"]`);
-    await untilJson(run, (v) => v.runs.shape === 2);
-    expect((await untilJson(run, () => true)).runs.main).toBe(1);
-    const m = run.mark();
-    fx.edit("shape.ts", `["b"]`, `["b", "c"]`);
-    const v = await untilJson(run, (v) => v.fields.length === 2);
+    await a.edit("shape.ts", `["a"]`, `["b"]`);
+    expect((await json(a)).runs).toEqual({ shape: 2, main: 1 });
+    const from = a.logs.length;
+    await a.edit("shape.ts", `["b"]`, `["b", "c"]`);
+    const v = await json(a);
+    expect(v.fields).toEqual(["b", "c"]);
     expect(v.runs.main).toBe(2);
     expect(v.invalidated).toBe("fields changed");
-    await run.output(/shape\.ts invalidated itself: fields changed/, m);
+    expect(a.logs.slice(from).join("\n")).toMatch(/shape\.ts invalidated itself: fields changed/);
   });
 
   test("decline() turns an edit below the module into a reload of every module", async () => {
-    const { fx, run } = start(apps.decline);
-    await untilJson(run, (v) => v.leaf === "f0");
-    fx.edit("leaf.ts", `"f0"`, `"f1"`);
-    const v = await untilJson(run, (v) => v.leaf === "f1");
-    expect(v.runs).toEqual({ stable: 2, gate: 2, main: 2 });
+    const { a } = await inProcess(apps.decline);
+    expect((await json(a)).leaf).toBe("f0");
+    await a.edit("leaf.ts", `"f0"`, `"f1"`);
+    expect(await json(a)).toMatchObject({ leaf: "f1", runs: { stable: 2, gate: 2, main: 2 } });
   });
 
   test("prune() runs with data when no module imports the module any more", async () => {
-    const { fx, run } = start(apps.prune);
-    await untilJson(run, (v) => v.gone === "here");
-    fx.write("main.ts", `const g = globalThis as any;\n` + serveJson(`{ gone: "removed", pruned: g.pruned ?? [] }`));
-    expect(await untilJson(run, (v) => v.gone === "removed" && v.pruned.length > 0)).toEqual({
-      gone: "removed",
-      pruned: ["gone:7"],
-    });
+    const { a } = await inProcess(apps.prune);
+    expect((await json(a)).gone).toBe("here");
+    await a.write("main.ts", G + serveJson(`{ gone: "removed", pruned: g.pruned ?? [] }`));
+    expect(await json(a)).toEqual({ gone: "removed", pruned: ["gone:7"] });
   });
 });
 
 describe("events and reload hooks", () => {
   test("on()/off() see before, after and error events once each, also after their module re-runs", async () => {
-    const { fx, run } = start(apps.events);
-    expect((await untilJson(run, (v) => v.l === "x0")).events).toEqual([]);
-    fx.edit("leaf.ts", `"x0"`, `"x1"`);
-    await untilJson(run, (v) => v.l === "x1");
-    fx.write("leaf.ts", `export const L = "x2" +;\n`);
-    await untilJson(run, (v) => v.events.length === 3);
-    fx.write("leaf.ts", `export const L = "x3";\n`);
-    await untilJson(run, (v) => v.l === "x3");
-    fx.edit("events.ts", `"e0"`, `"e1"`);
-    const v = await untilJson(run, (v) => v.events.length === 7);
+    const { a } = await inProcess(apps.events);
+    expect((await json(a)).events).toEqual([]);
+    await a.edit("leaf.ts", `"x0"`, `"x1"`);
+    expect((await a.write("leaf.ts", `export const L = "x2" +;\n`)).kind).toBe("failed");
+    expect((await a.write("leaf.ts", `export const L = "x3";\n`)).kind).toBe("ok");
+    await a.edit("events.ts", `"e0"`, `"e1"`);
+    const v = await json(a);
+    expect(v.l).toBe("x3");
     expect(v.events).toEqual([
       "e0 before leaf.ts",
       "e0 after leaf.ts,main.ts",
@@ -304,31 +330,32 @@ describe("events and reload hooks", () => {
   });
 
   test("onBeforeReload/onAfterReload are replaced, not duplicated, when their module re-runs", async () => {
-    const { fx, run } = start(apps.hooks);
-    expect((await untilJson(run, (v) => v.h === "h0")).log).toEqual([]);
+    const { a } = await inProcess(apps.hooks);
+    expect((await json(a)).log).toEqual([]);
     for (let i = 1; i <= 3; i++) {
-      fx.edit("hooks.ts", /"h\d"/, `"h${i}"`);
-      await untilJson(run, (v) => v.log.length === i * 2);
+      await a.edit("hooks.ts", /"h\d"/, `"h${i}"`);
+      expect((await json(a)).log.length).toBe(i * 2);
     }
-    fx.edit("other.ts", `"o0"`, `"o1"`);
-    const v = await untilJson(run, (v) => v.o === "o1" && v.log.length === 8);
+    await a.edit("other.ts", `"o0"`, `"o1"`);
+    const v = await json(a);
+    expect(v.o).toBe("o1");
     expect(v.log).toEqual(["before:h0", "after:h1", "before:h1", "after:h2", "before:h2", "after:h3", "before:h3", "after:h3"]);
   });
 });
 
 describe("state kept across reloads", () => {
   test("persist keeps one object across 20 reloads and rebuilds when its factory changes", async () => {
-    const { fx, run } = start(apps.persist);
-    await untilJson(run, (v) => v.label === "l0");
+    const { a, fx } = await inProcess(apps.persist);
+    expect((await json(a)).label).toBe("l0");
     for (let i = 1; i <= 20; i++) {
-      fx.edit("db.ts", /"l\d+"/, `"l${i}"`);
-      const v = await untilJson(run, (v) => v.label === `l${i}`);
-      expect(v).toEqual({ id: 1, pool: 4, label: `l${i}`, opened: 1, closed: [] });
+      await a.edit("db.ts", /"l\d+"/, `"l${i}"`);
+      expect(await json(a)).toEqual({ id: 1, pool: 4, label: `l${i}`, opened: 1, closed: [] });
     }
-    fx.edit("db.ts", `pool: 4`, `pool: 8`);
-    expect(await untilJson(run, (v) => v.pool === 8)).toEqual({ id: 2, pool: 8, label: "l20", opened: 2, closed: [1] });
-    // Stopping the app closes the live value too (dispose hooks run on SIGTERM).
-    await run.stop();
+    await a.edit("db.ts", `pool: 4`, `pool: 8`);
+    expect(await json(a)).toEqual({ id: 2, pool: 8, label: "l20", opened: 2, closed: [1] });
+    // Stopping the app closes the live value too (dispose hooks run on stop).
+    await a.stop();
+    app = undefined;
     expect(fx.read("closed.txt")).toBe("2");
   });
 });

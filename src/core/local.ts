@@ -7,13 +7,13 @@
 import type { App } from "../app.ts";
 import { Driver } from "./driver.ts";
 import { reloadsAtOnce, type Command } from "./events.ts";
-import { POLICY } from "./policy.ts";
+import { POLICY, type Policy } from "./policy.ts";
 import { own } from "../runtime/own.ts";
 
-/** A driver whose commands `app` carries out; the app is up (its start already ran). */
-export function driveLocally(app: App, report: (c: Extract<Command, { do: "report" }>) => void): Driver {
+/** A driver whose commands `app` carries out, deciding by POLICY with `overrides`; the app is up (its start already ran). */
+export function driveLocally(app: App, overrides: Partial<Policy>, report: (c: Extract<Command, { do: "report" }>) => void): Driver {
   const later = (fn: () => void) => own.queueMicrotask(fn);
-  const driver: Driver = new Driver({ configChanged: () => false }, { ...POLICY, canRestart: false }, (c) => {
+  const driver: Driver = new Driver({ configChanged: () => false }, { ...POLICY, ...overrides, canRestart: false }, (c) => {
     switch (c.do) {
       case "check":
         return later(() => {
