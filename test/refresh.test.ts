@@ -121,7 +121,7 @@ describe("--refresh in a real browser", () => {
     contexts.push(ctx);
     // More tabs than Chrome's six connections per host: one SSE stream per tab would
     // leave the later tabs unable to load at all.
-    const paths = ["/", "/about", "/nowhere", "/", "/about", "/", "/about", "/nowhere", "/"];
+    const paths = ["/", "/about", "/nowhere", "/", "/about", "/", "/nowhere"];
     const pages: Page[] = [];
     for (const path of paths) {
       const p = await ctx.newPage();

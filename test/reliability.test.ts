@@ -333,7 +333,7 @@ describe("reliability: resources stay flat", () => {
   test("300 reloads leave the app process's file descriptors, timers and memory flat, and hmr-run's watchers", async () => {
     const { run } = start(
       {
-        "state.ts": `export const big = Array.from({ length: 20000 }, (_, i) => ({ i, s: "x" + i }));\n`,
+        "state.ts": `export const big = Array.from({ length: 5000 }, (_, i) => ({ i, s: "x" + i }));\n`,
         "main.ts": `import { big } from "./state.ts";\nimport { onDispose } from "hmr-run";\n` +
           // Live intervals are counted as they start and as dispose hooks clear them.
           `const g = globalThis as any;\nconst timer = setInterval(() => {}, 1000);\ng.timers = (g.timers ?? 0) + 1;\n` +
@@ -343,7 +343,7 @@ describe("reliability: resources stay flat", () => {
       ["main.ts"],
       { HMR_RUN_KEYS: "1" },
     );
-    await run.until("20000");
+    await run.until("5000");
     const stats = async () => (await (await fetch(run.url + "/stats")).json()) as { pid: number; timers: number; rss: number; heap: number };
     // The app process reloads; the hmr-run process holds the watcher.
     const app = (await stats()).pid;

@@ -150,7 +150,7 @@ test("a restart runs the app's own SIGTERM handler, as bun --watch does; an app 
 
 describe("a restart refuses nothing", () => {
   test("10 restarts under a keep-alive polling client: not one connection refused, every request answered", async () => {
-    const { run } = start({ "main.ts": `await Bun.sleep(300);\nexport default { fetch: () => new Response("pid " + process.pid) };\n` }, ["main.ts"], { HMR_RUN_KEYS: "1" });
+    const { run } = start({ "main.ts": `await Bun.sleep(100);\nexport default { fetch: () => new Response("pid " + process.pid) };\n` }, ["main.ts"], { HMR_RUN_KEYS: "1" });
     let last = await run.until(/^pid /);
     const errors: string[] = [];
     let answered = 0;
