@@ -329,6 +329,8 @@ export default {
     fixtures.push(fx);
     const run = serve(fx, ["main.ts", "--refresh"]);
     await run.until(/Page/, "/page");
+    // The app serves a moment before the banner is printed.
+    await run.output("Ctrl+C stops");
     const from = run.mark();
     for (let i = 0; i < 2; i++) {
       const ws = new WebSocket(run.url.replace("http", "ws") + "/ws");

@@ -260,7 +260,7 @@ describe("several servers in one app", () => {
       "main.ts": `import express from "express";\nconst app = express();\napp.get("/", (_req, res) => { res.send("once"); });\napp.listen(3000);\nexport default app;\n`,
     });
     await run.until("once");
-    await run.output("serving");
+    await run.output(/: serving \S+\n/);
     expect(run.out.match(/: serving (.*)/)![1]).toBe(`http://127.0.0.1:${run.port}/`);
   });
 
@@ -276,7 +276,7 @@ export default { fetch: () => new Response(reply("http")) };
 `,
     });
     await run.until("a:http");
-    await run.output(`serving`);
+    await run.output("Ctrl+C stops");
     expect(run.out).toContain(`:${run.port}/`);
     expect(run.out).toContain(`:${wsPort}/`);
     const ask = async (msg: string) => {
@@ -294,6 +294,8 @@ export default { fetch: () => new Response(reply("http")) };
     expect(await ask("x")).toBe("a:x");
     fx.write("reply.ts", `export const reply = (m: string) => "b:" + m;\n`);
     await run.until("b:http");
+    // The new code serves a moment before its line is printed: wait for it before marking.
+    await run.output(/reply\.ts → .*re-ran/);
     expect(await ask("y")).toBe("b:y");
 
     // The side server asks for a port that is taken: the reload fails, the old code serves.

@@ -143,7 +143,12 @@ export class Run {
   /** Waits until the output contains `text` (counting from `from`, an earlier `mark()`). */
   async output(text: string | RegExp, from = 0, ms = 10_000): Promise<string> {
     const end = Date.now() + ms;
-    const has = () => (typeof text === "string" ? this.out.slice(from).includes(text) : text.test(this.out.slice(from)));
+    // Whole lines only: a line read in two chunks would match a pattern with its first half.
+    const lines = () => {
+      const s = this.out.slice(from);
+      return this.exitCode !== null ? s : s.slice(0, s.lastIndexOf("\n") + 1);
+    };
+    const has = () => (typeof text === "string" ? lines().includes(text) : text.test(lines()));
     while (Date.now() < end) {
       if (has()) return this.out.slice(from);
       if (this.exitCode !== null) break;
