@@ -14,7 +14,8 @@
 import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import { App } from "./app.ts";
-import { createLogger, type LogLevel } from "./log.ts";
+import { createLogger, printLines, type LogLevel } from "./log.ts";
+import { render } from "./core/render.ts";
 import { makeScope, type Scope } from "./loader/scope.ts";
 import { evict } from "./loader/registry.ts";
 import { installRuntime, runtime, type Registry } from "./runtime/registry.ts";
@@ -131,6 +132,8 @@ export class TestApp {
   drive(watching: boolean): void {
     const batches = watching ? {} : { settleMs: 0, multiSettleMs: 0, stormWindowMs: 0 };
     this.driver = driveLocally(this.app, batches, ({ outcome }) => {
+      // Said as the CLI says it, before a waiting test reads `logs`.
+      printLines(this.app.o.log, render(outcome, { entry: this.entry }));
       const r = this.resultOf(outcome);
       if (!r) return;
       this.results.push(r);

@@ -1,47 +1,55 @@
+/**
+ * Edge cases, most found by running apps nobody here wrote. What is about reloading runs in
+ * this process under hmr-run/testing (`inProcess`); what only the CLI shows (a start
+ * waiting for a fix, flags, the banner, a second user) runs the real CLI (`start`).
+ */
 import { describe, expect, test } from "bun:test";
-import { scenarios, counter, runCounts, reloadLines } from "./support/scenario.ts";
+import { scenarios, counter, runCounts } from "./support/scenario.ts";
+import { inProcessScenarios, text } from "./support/in-process.ts";
 import { freePort } from "./support/fixture.ts";
-import { chmodSync, readFileSync, renameSync, unlinkSync, utimesSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, utimesSync } from "node:fs";
 import { unreadable } from "../src/save-check.ts";
 
 const { start } = scenarios();
+const { start: inProcess } = inProcessScenarios();
 
 describe("edge cases: the reload queue and the save check", () => {
   test("a module that throws a value with no toString is reported and the queue keeps going", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "dep.ts": `export const V = "ok1";\n`,
       "main.ts": `import { V } from "./dep.ts";\nexport default { fetch: () => new Response(V) };\n`,
     });
-    await run.until("ok1");
-    const m = run.mark();
-    fx.write("dep.ts", `export const V = "bad";\nthrow Object.create(null);\n`);
-    await run.output(/reload failed|failed while reloading/, m);
-    fx.write("dep.ts", `export const V = "ok2";\n`);
-    await run.until("ok2");
+    expect(await text(a)).toBe("ok1");
+    const from = a.logs.length;
+    expect((await a.write("dep.ts", `export const V = "bad";\nthrow Object.create(null);\n`)).kind).toBe("rolled-back");
+    expect(a.logs.slice(from).join("\n")).toMatch(/reload failed|failed while reloading/);
+    expect(await text(a)).toBe("ok1");
+    expect((await a.write("dep.ts", `export const V = "ok2";\n`)).kind).toBe("ok");
+    expect(await text(a)).toBe("ok2");
   });
 
   test("a broken file and a good one saved together: fixing the broken one applies both", async () => {
-    const { fx, run } = start({
+    const { a, fx } = await inProcess({
       "a.ts": `export const A = "a1";\n`,
       "b.ts": `export const B = "b1";\n`,
       "main.ts": `import { A } from "./a.ts";\nimport { B } from "./b.ts";\nexport default { fetch: () => new Response(A + " " + B) };\n`,
     });
-    await run.until("a1 b1");
-    const m = run.mark();
+    expect(await text(a)).toBe("a1 b1");
     fx.write("a.ts", `export const A = "a2" +;\n`);
     fx.write("b.ts", `export const B = "b2";\n`);
-    await run.output("reload failed", m);
-    fx.write("a.ts", `export const A = "a2";\n`);
-    await run.until("a2 b2");
+    expect((await a.changed(["a.ts", "b.ts"])).kind).toBe("failed");
+    expect(await text(a)).toBe("a1 b1");
+    await a.write("a.ts", `export const A = "a2";\n`);
+    expect(await text(a)).toBe("a2 b2");
   });
 
   test("an edit inside `if (import.meta.hot) { ... }` is applied", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "main.ts": `let label = "plain";\nif (import.meta.hot) { label = "hot1"; }\nexport default { fetch: () => new Response(label) };\n`,
     });
-    await run.until("hot1");
-    fx.edit("main.ts", `"hot1"`, `"hot2"`);
-    await run.until("hot2");
+    expect(await text(a)).toBe("hot1");
+    await a.edit("main.ts", `"hot1"`, `"hot2"`);
+    expect(await text(a)).toBe("hot2");
   });
 
   test("after a broken start is fixed, data files and top-level reads are tracked", async () => {
@@ -60,45 +68,40 @@ describe("edge cases: the reload queue and the save check", () => {
   });
 
   test("a module no longer imported leaves the app: editing it reloads nothing", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "old.ts": `export const O = "o";\n`,
       "main.ts": `import { O } from "./old.ts";\nexport default { fetch: () => new Response("with " + O) };\n`,
     });
-    await run.until("with o");
-    fx.write("main.ts", `export default { fetch: () => new Response("without") };\n`);
-    await run.until("without");
-    const m = run.mark();
-    fx.write("old.ts", `export const O = "o2";\n`);
-    // A later real edit: the only reload line must be for it.
-    fx.edit("main.ts", `"without"`, `"without2"`);
-    await run.until("without2");
-    expect(reloadLines(run.out.slice(m)).every((l) => !l.includes("old.ts"))).toBe(true);
+    expect(await text(a)).toBe("with o");
+    await a.write("main.ts", `export default { fetch: () => new Response("without") };\n`);
+    expect(await text(a)).toBe("without");
+    await expect(a.write("old.ts", `export const O = "o2";\n`)).rejects.toThrow(/no reload ran/);
+    expect(await text(a)).toBe("without");
   });
 });
 
 describe("edge cases: import.meta.hot", () => {
   test("an entry that invalidates itself does not loop", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "main.ts": counter("main") +
         `import.meta.hot?.accept(() => import.meta.hot?.invalidate("again"));\nexport default { fetch: () => new Response("n" + ${runCounts}) };\n`,
     });
-    await run.until(`n{"main":1}`);
-    fx.edit("main.ts", `"n"`, `"m"`);
-    await run.until(`m{"main":2}`);
-    await run.output("no module imports it");
+    expect(await text(a)).toBe(`n{"main":1}`);
+    await a.edit("main.ts", `"n"`, `"m"`);
+    expect(a.logs.join("\n")).toContain("no module imports it");
     // Still answering, and still at two runs: no loop.
-    expect(await run.get()).toBe(`m{"main":2}`);
+    expect(await text(a)).toBe(`m{"main":2}`);
   });
 
   test("a decline above a self-accepting module is not reached by its updates", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "leaf.ts": counter("leaf") + `export const L = "l1";\nimport.meta.hot?.accept();\n`,
       "main.ts": counter("main") + `import "./leaf.ts";\nimport.meta.hot?.decline();\n` +
         `export default { fetch: () => new Response(${runCounts}) };\n`,
     });
-    await run.until(`{"leaf":1,"main":1}`);
-    fx.edit("leaf.ts", `"l1"`, `"l2"`);
-    await run.until(`{"leaf":2,"main":1}`);
+    expect(await text(a)).toBe(`{"leaf":1,"main":1}`);
+    await a.edit("leaf.ts", `"l1"`, `"l2"`);
+    expect(await text(a)).toBe(`{"leaf":2,"main":1}`);
   });
 });
 
@@ -110,56 +113,52 @@ describe("edge cases: a BOM and a shebang before the code", () => {
 
   test("an entry using import.meta.hot starts, serves and reloads after a BOM, a shebang or both", async () => {
     for (const head of [BOM + SHEBANG, BOM, SHEBANG]) {
-      const { fx, run } = start({ "main.ts": hotApp(head, "hot1") });
-      await run.until("hot1");
-      fx.edit("main.ts", `"hot1"`, `"hot2"`);
-      await run.until("hot2");
-      await run.stop();
+      const { a } = await inProcess({ "main.ts": hotApp(head, "hot1") });
+      expect(await text(a)).toBe("hot1");
+      await a.edit("main.ts", `"hot1"`, `"hot2"`);
+      expect(await text(a)).toBe("hot2");
+      await a.stop();
     }
   });
 
   test("errors in such an entry point at their own line", async () => {
-    const { fx, run } = start({ "main.ts": hotApp(BOM + SHEBANG, "hot1") });
-    await run.until("hot1");
-    let m = run.mark();
-    fx.edit("main.ts", `label = "hot1";`, `label = "hot1" +;`);
-    await run.output(/reload failed.*\(main\.ts:3:\d+\)/, m);
-    expect(run.out.slice(m)).toContain(`> 3 | if (import.meta.hot) label = "hot1" +;`);
-    m = run.mark();
-    fx.edit("main.ts", `label = "hot1" +;`, `label = "hot1";\nthrow new Error("line four");`);
-    await run.output(/reload failed.*\(main\.ts:4:\d+\).*line four/, m);
-    expect(await run.get()).toBe("hot1");
+    const { a } = await inProcess({ "main.ts": hotApp(BOM + SHEBANG, "hot1") });
+    expect(await text(a)).toBe("hot1");
+    let from = a.logs.length;
+    expect((await a.edit("main.ts", `label = "hot1";`, `label = "hot1" +;`)).kind).toBe("failed");
+    expect(a.logs.slice(from).join("\n")).toMatch(/reload failed.*\(\S*main\.ts:3:\d+\)/);
+    expect(a.logs.slice(from).join("\n")).toContain(`> 3 | if (import.meta.hot) label = "hot1" +;`);
+    from = a.logs.length;
+    expect((await a.edit("main.ts", `label = "hot1" +;`, `label = "hot1";\nthrow new Error("line four");`)).kind).toBe("rolled-back");
+    expect(a.logs.slice(from).join("\n")).toMatch(/reload failed.*\(\S*main\.ts:4:\d+\).*line four/);
+    expect(await text(a)).toBe("hot1");
   });
 
   test("without import.meta.hot, its imports are known and its edits are checked as Bun parses them", async () => {
     for (const head of [BOM + SHEBANG, SHEBANG]) {
-      const { fx, run } = start({
+      const { a } = await inProcess({
         "dep.ts": `export const V = "d1";\n`,
         "main.ts": head + `import { V } from "./dep.ts";\nexport default { fetch: () => new Response("a " + V) };\n`,
       });
-      await run.until("a d1");
-      let m = run.mark();
-      fx.edit("main.ts", `"a "`, `"b "`);
-      await run.until("b d1");
-      expect(run.out.slice(m)).not.toContain("reload failed");
-      m = run.mark();
-      fx.write("dep.ts", `export const V = "d2";\n`);
-      await run.until("b d2");
-      // Only main.ts re-runs: a full reload would mean the graph missed its import.
-      expect(await run.reloaded(m)).not.toContain("does not know which module imports");
-      await run.stop();
+      expect(await text(a)).toBe("a d1");
+      expect((await a.edit("main.ts", `"a "`, `"b "`)).kind).toBe("ok");
+      expect(await text(a)).toBe("b d1");
+      // Only dep.ts and main.ts re-run: a full reload would mean the graph missed the import.
+      expect((await a.write("dep.ts", `export const V = "d2";\n`)).executed).toEqual(["dep.ts", "main.ts"]);
+      expect(await text(a)).toBe("b d2");
+      await a.stop();
     }
   });
 
   test("a missing import on the first line after a BOM points at its column", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "lib.ts": `export const x = 1;\n`,
       "main.ts": BOM + `import { x } from "./lib.ts";\nexport default { fetch: () => new Response(String(x)) };\n`,
     });
-    await run.until("1");
-    const m = run.mark();
-    fx.edit("main.ts", `{ x } from "./lib.ts"`, `{ x } from "./lub.ts"`);
-    await run.output(/\(main\.ts:1:19\): Cannot find module '\.\/lub\.ts'/, m);
+    expect(await text(a)).toBe("1");
+    const from = a.logs.length;
+    expect((await a.edit("main.ts", `{ x } from "./lib.ts"`, `{ x } from "./lub.ts"`)).kind).not.toBe("ok");
+    expect(a.logs.slice(from).join("\n")).toMatch(/\(\S*main\.ts:1:19\): Cannot find module '\.\/lub\.ts'/);
   });
 });
 
@@ -209,50 +208,44 @@ describe("edge cases: a module that cannot be read", () => {
 
 describe("edge cases: servers", () => {
   test("routes removed from the export stop being served", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "main.ts": `export default { routes: { "/hi": () => new Response("route v1") }, fetch: () => new Response("fallback") };\n`,
     });
-    await run.until("route v1", "/hi");
-    fx.write("main.ts", `export default { fetch: () => new Response("fallback2") };\n`);
-    await run.until("fallback2", "/hi");
+    expect(await text(a, "/hi")).toBe("route v1");
+    await a.write("main.ts", `export default { fetch: () => new Response("fallback2") };\n`);
+    expect(await text(a, "/hi")).toBe("fallback2");
   });
 
   test("two Bun.serve() calls in one module are two servers, both reloaded", async () => {
     const p1 = freePort();
     const p2 = freePort();
-    const { fx, run } = start(
-      {
-        "text.ts": `export const T = "v1";\n`,
-        "main.ts": `import { T } from "./text.ts";\nBun.serve({ port: ${p1}, hostname: "127.0.0.1", fetch: () => new Response("one " + T) });\n` +
-          `Bun.serve({ port: ${p2}, hostname: "127.0.0.1", fetch: () => new Response("two " + T) });\n`,
-      },
-      ["main.ts"],
-      { PORT: String(p1) },
-    );
+    const { a } = await inProcess({
+      "text.ts": `export const T = "v1";\n`,
+      "main.ts": `import { T } from "./text.ts";\nBun.serve({ port: ${p1}, hostname: "127.0.0.1", fetch: () => new Response("one " + T) });\n` +
+        `Bun.serve({ port: ${p2}, hostname: "127.0.0.1", fetch: () => new Response("two " + T) });\n`,
+    });
     const at = (port: number) => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()).catch(() => "(down)");
-    await run.until("one v1");
-    expect(await at(p2)).toBe("two v1");
-    fx.write("text.ts", `export const T = "v2";\n`);
-    await run.until("one v2");
-    expect(await at(p2)).toBe("two v2");
-    expect(run.out).not.toContain("restarting");
+    // The first server is the app's main one: hmr-run/testing serves it on a port of its own.
+    expect([await text(a), await at(p2)]).toEqual(["one v1", "two v1"]);
+    expect((await a.write("text.ts", `export const T = "v2";\n`)).kind).toBe("ok");
+    expect([await text(a), await at(p2)]).toEqual(["one v2", "two v2"]);
   });
 
   test("a server started once a promise settles keeps running across reloads", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "text.ts": `export const T = "late1";\n`,
       "main.ts": `import { T } from "./text.ts";\nconst ready = Promise.resolve();\n` +
         `ready.then(() => { Bun.serve({ fetch: () => new Response(T) }); });\n`,
     });
-    await run.until("late1");
+    expect(await text(a)).toBe("late1");
     for (const v of ["late2", "late3"]) {
-      fx.write("text.ts", `export const T = "${v}";\n`);
-      await run.until(v);
+      await a.write("text.ts", `export const T = "${v}";\n`);
+      expect(await text(a)).toBe(v);
     }
     // Past the grace period for servers that are not asked for again: still serving.
     await Bun.sleep(1200);
-    expect(await run.get()).toBe("late3");
-    expect(run.out).not.toContain("no longer starts a server");
+    expect(await text(a)).toBe("late3");
+    expect(a.logs.join("\n")).not.toContain("no longer starts a server");
   });
 
   test("a server started after an await (NestJS's bootstrap(), Fastify's start()): the banner says where it serves, never 'script'", async () => {
@@ -279,31 +272,34 @@ describe("edge cases: servers", () => {
 
 describe("edge cases: found by running new apps", () => {
   test("renaming a module, then updating its import, recovers (and the other order too)", async () => {
-    const { fx, run } = start({
+    const { a, fx } = await inProcess({
       "a.ts": `export const msg = "from a";\n`,
       "main.ts": `import { msg } from "./a.ts";\nexport default { fetch: () => new Response(msg) };\n`,
     });
-    await run.until("from a");
+    expect(await text(a)).toBe("from a");
+    // Each step is told as the watcher tells it: a save at a time.
     renameSync(fx.path("a.ts"), fx.path("b.ts"));
-    fx.edit("main.ts", "./a.ts", "./b.ts");
-    fx.edit("b.ts", "from a", "from b");
-    await run.until("from b");
-    fx.edit("main.ts", "./b.ts", "./c.ts");
+    await a.changed(["a.ts", "b.ts"]);
+    await a.edit("main.ts", "./a.ts", "./b.ts");
+    await a.edit("b.ts", "from a", "from b");
+    expect(await text(a)).toBe("from b");
+    await a.edit("main.ts", "./b.ts", "./c.ts");
     renameSync(fx.path("b.ts"), fx.path("c.ts"));
-    fx.edit("c.ts", "from b", "from c");
-    await run.until("from c");
+    await a.changed(["b.ts", "c.ts"]);
+    await a.edit("c.ts", "from b", "from c");
+    expect(await text(a)).toBe("from c");
   });
 
   test("a deleted module reached only by import() is not served from the cache", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "lazy.ts": `export const v = "lazy1";\n`,
       "main.ts": `export default { fetch: async () => { try { return new Response((await import("./lazy.ts")).v); } catch { return new Response("gone"); } } };\n`,
     });
-    await run.until("lazy1");
-    unlinkSync(fx.path("lazy.ts"));
-    await run.until("gone");
-    fx.write("lazy.ts", `export const v = "lazy2";\n`);
-    await run.until("lazy2");
+    expect(await text(a)).toBe("lazy1");
+    await a.remove("lazy.ts");
+    expect(await text(a)).toBe("gone");
+    await a.write("lazy.ts", `export const v = "lazy2";\n`);
+    expect(await text(a)).toBe("lazy2");
   });
 
   test("moving a server to a port that is taken keeps the old one serving", async () => {
@@ -361,14 +357,15 @@ describe("edge cases: found by running new apps", () => {
   });
 
   test("a missing import is reported at its line with a code frame", async () => {
-    const { fx, run } = start({
+    const { a } = await inProcess({
       "lib.ts": `export const x = 1;\n`,
       "main.ts": `import { x } from "./lib.ts";\nexport default { fetch: () => new Response(String(x)) };\n`,
     });
-    await run.until("1");
-    const m = run.mark();
-    fx.write("main.ts", `import { x } from "./lib.ts";\nimport { y } from "./lub.ts";\nexport default { fetch: () => new Response(String(x + y)) };\n`);
-    await run.output(/main\.ts:2:\d+\): Cannot find module '\.\/lub\.ts'/, m);
-    expect(run.out.slice(m)).toContain(`> 2 | import { y } from "./lub.ts";`);
+    expect(await text(a)).toBe("1");
+    const from = a.logs.length;
+    await a.write("main.ts", `import { x } from "./lib.ts";\nimport { y } from "./lub.ts";\nexport default { fetch: () => new Response(String(x + y)) };\n`);
+    const said = a.logs.slice(from).join("\n");
+    expect(said).toMatch(/main\.ts:2:\d+\): Cannot find module '\.\/lub\.ts'/);
+    expect(said).toContain(`> 2 | import { y } from "./lub.ts";`);
   });
 });
