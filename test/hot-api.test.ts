@@ -389,26 +389,29 @@ describe("files read while a module loads", () => {
 
 describe("outside hmr-run", () => {
   test("the same fixtures run under plain bun: import.meta.hot is undefined and helpers do nothing", async () => {
-    for (const [name, files] of Object.entries(apps)) {
-      const fx = new Fixture(files);
-      fixtures.push(fx);
-      const port = freePort();
-      const proc = Bun.spawn([process.execPath, "main.ts"], {
-        cwd: fx.dir,
-        env: { ...process.env, PORT: String(port), NO_COLOR: "1" },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      try {
-        const body = await poll(`http://127.0.0.1:${port}/`, proc, name);
-        expect(() => JSON.parse(body), name).not.toThrow();
-      } finally {
-        proc.kill();
-        await proc.exited;
-      }
-      const err = await new Response(proc.stderr).text();
-      expect(err, name).not.toMatch(/error/i);
-    }
+    // One bun per fixture, all at once: each is a separate process on its own port.
+    await Promise.all(
+      Object.entries(apps).map(async ([name, files]) => {
+        const fx = new Fixture(files);
+        fixtures.push(fx);
+        const port = freePort();
+        const proc = Bun.spawn([process.execPath, "main.ts"], {
+          cwd: fx.dir,
+          env: { ...process.env, PORT: String(port), NO_COLOR: "1" },
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        try {
+          const body = await poll(`http://127.0.0.1:${port}/`, proc, name);
+          expect(() => JSON.parse(body), name).not.toThrow();
+        } finally {
+          proc.kill();
+          await proc.exited;
+        }
+        const err = await new Response(proc.stderr).text();
+        expect(err, name).not.toMatch(/error/i);
+      }),
+    );
     const fx = new Fixture({
       "main.ts": `import { isHot, persist } from "hmr-run";\n` +
         `export default { fetch: () => Response.json({ hot: typeof import.meta.hot, isHot: isHot(), p: persist("k", () => 42) }) };\n`,
