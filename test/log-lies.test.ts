@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { scenarios } from "./support/scenario.ts";
+import { firstEvent } from "./support/refresh-events.ts";
 
 const { start } = scenarios();
 
@@ -176,20 +177,3 @@ describe("a thrown value whose every read throws", () => {
     await run.until("v3");
   });
 });
-
-/** The first event of the refresh stream (the state: the current error, if any). */
-async function firstEvent(base: string): Promise<any> {
-  const res = await fetch(base + "/__hmr-run/events");
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  while (!text.includes("\n\n")) {
-    const r = await reader.read();
-    if (r.done) break;
-    text += dec.decode(r.value, { stream: true });
-  }
-  await reader.cancel();
-  const data = text.split("\n").find((l) => l.startsWith("data:"));
-  if (!data) throw new Error(`no event: ${text}`);
-  return JSON.parse(data.slice(5));
-}

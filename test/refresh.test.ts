@@ -8,13 +8,13 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { Fixture, ROOT, Run, freePort } from "./support/fixture.ts";
+import { EVENTS, firstEvent } from "./support/refresh-events.ts";
 import { browserPath } from "./support/browser.ts";
 
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const WAIT = 20_000;
 /** Browser scenarios wait on several reloads and page loads: room for a busy machine. */
 const SCENARIO = 90_000;
-const EVENTS = "/__hmr-run/events";
 
 let browser: Browser;
 const runs: Run[] = [];
@@ -384,22 +384,4 @@ async function snapshot(url: string, method = "GET") {
   const res = await fetch(url, { method, decompress: false } as RequestInit);
   const headers = Object.fromEntries([...res.headers].filter(([k]) => k !== "date"));
   return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()).toString("base64") };
-}
-
-/** The first state the reserved path sends, then hangs up. */
-async function firstEvent(base: string, headers: Record<string, string> = {}, query = ""): Promise<any> {
-  const res = await fetch(base + EVENTS + query, { headers });
-  if (res.status !== 200) throw new Error(`${EVENTS} answered ${res.status}`);
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  while (!text.includes("\n\n")) {
-    const r = await reader.read();
-    if (r.done) break;
-    text += dec.decode(r.value, { stream: true });
-  }
-  await reader.cancel();
-  const data = text.split("\n").find((l) => l.startsWith("data:"));
-  if (!data) throw new Error(`no event from ${EVENTS}: ${text}`);
-  return JSON.parse(data.slice(5));
 }
