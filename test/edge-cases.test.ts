@@ -121,6 +121,18 @@ describe("edge cases: a BOM and a shebang before the code", () => {
     }
   });
 
+  test("the real CLI runs such an entry as bun does: serves, reloads, and points an error at its line", async () => {
+    const { fx, run } = start({ "main.ts": hotApp(BOM + SHEBANG, "hot1") });
+    await run.until("hot1");
+    fx.edit("main.ts", `"hot1"`, `"hot2"`);
+    await run.until("hot2");
+    await run.output(/main\.ts → 1 module re-ran/);
+    const m = run.mark();
+    fx.edit("main.ts", `label = "hot2";`, `label = "hot2" +;`);
+    await run.output(/reload failed.*\(main\.ts:3:\d+\)/, m);
+    expect(await run.get()).toBe("hot2");
+  });
+
   test("errors in such an entry point at their own line", async () => {
     const { a } = await inProcess({ "main.ts": hotApp(BOM + SHEBANG, "hot1") });
     expect(await text(a)).toBe("hot1");
