@@ -34,7 +34,7 @@ import type { Outcome } from "./core/outcome.ts";
 import { outcomeOf } from "./reload/outcome-of.ts";
 import type { EnvFiles } from "./env/files.ts";
 import { stalePath } from "./reload/batch.ts";
-import { verifiedResult } from "./reload/verify.ts";
+import { verifiedResult, type Before } from "./reload/verify.ts";
 import { dict, listed, newlyReplacedBuiltins } from "./runtime/builtins.ts";
 import { parentDir, shown } from "./paths.ts";
 
@@ -399,20 +399,26 @@ export class App {
       if (this.loaded) this.o.beforeReload?.();
       this.host.beginReload();
       this.modules.willReload(a.files);
-      // What Bun's registry held before, so that what the reload claims can be checked
+      // What Bun's registry held before, so that what a reload claims can be checked
       // against the registry itself before it is called a success (src/reload/verify.ts).
-      const changed = dict<unknown>();
-      for (const f of a.files) changed[f] = recordOf(f);
-      const before = { entry: recordOf(this.o.entry), changed, evictions: recordEvictions() };
+      // A start claims nothing of the kind: every module it runs is the first of its name.
+      let before: Before | undefined;
+      if (this.loaded) {
+        const changed = dict<unknown>();
+        for (const f of a.files) changed[f] = recordOf(f);
+        before = { entry: recordOf(this.o.entry), changed, evictions: recordEvictions() };
+      }
       try {
         res = (await reloadBoxed(this.world, { files: a.files, force: a.force, full: a.full, initial: !this.loaded })).value;
       } finally {
-        stopRecordingEvictions();
+        if (before) stopRecordingEvictions();
       }
-      res = verifiedResult(res, this.o.entry, before, { recordOf, namespaceOf }, {
-        importers: () => this.modules.staticImporters(),
-        stops: (importer, dep) => !!this.hot.peek(dep)?.selfAccept || !!this.hot.peek(importer)?.depAccepts.has(dep),
-      });
+      if (before) {
+        res = verifiedResult(res, this.o.entry, before, { recordOf, namespaceOf }, {
+          importers: () => this.modules.staticImporters(),
+          stops: (importer, dep) => !!this.hot.peek(dep)?.selfAccept || !!this.hot.peek(importer)?.depAccepts.has(dep),
+        });
+      }
       this.modules.reloadEnded(res.kind === "ok");
       res.files = label;
       // A server that could not bind or take over leaves the old one serving: not a success.
