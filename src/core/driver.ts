@@ -11,6 +11,8 @@ import { ioTurn, own } from "../runtime/own.ts";
 
 /** Quiet times up to this long are waited out in event-loop turns rather than with a timer (ms). */
 const SHORT_MS = 2;
+/** A turn of the event loop takes about 0.3 ms: ending this much past the wake time means the process was held up (ms). */
+const LATE_MS = 0.5;
 
 export class Driver {
   readonly core: Core;
@@ -72,6 +74,13 @@ export class Driver {
         await ioTurn();
         if (turn !== this.turn) return;
       } while (performance.now() < wake);
+      // Woken late (this process was not scheduled, on a loaded machine): a file event that
+      // came meanwhile may be waiting behind the turn that just ended. One more turn takes
+      // it in, so that the rest of a write is not sent as a save of its own.
+      if (performance.now() - wake > LATE_MS) {
+        await ioTurn();
+        if (turn !== this.turn) return;
+      }
       this.wake();
     })();
   }
