@@ -29,7 +29,7 @@ import { servesExport } from "./server/shape.ts";
 import { EntryServer } from "./server/entry.ts";
 import { logError } from "./log.ts";
 import { beforeRunning, messageOf, report } from "./errors.ts";
-import type { Ask, ReloadReply, Verdict } from "./core/events.ts";
+import { reloadsAtOnce, type Ask, type ReloadReply, type Verdict } from "./core/events.ts";
 import type { Outcome } from "./core/outcome.ts";
 import { outcomeOf } from "./reload/outcome-of.ts";
 import type { EnvFiles } from "./env/files.ts";
@@ -366,6 +366,18 @@ export class App {
     } catch (err) {
       return { kind: "refused", files: req.files, error: report(new Error(`hmr-run failed while checking: ${messageOf(err)}`), this.isUserFile) };
     }
+  }
+
+  /**
+   * Carries out the core's `check` command: the verdict goes to `checked`; under the
+   * standing order (`then: "reload"`) a verdict that leaves nothing to decide reloads at
+   * once, its reply to `reloaded`.
+   */
+  answerCheck(c: CheckRequest & { then?: "reload" }, checked: (verdict: Verdict, reloading: boolean) => void, reloaded: (reply: ReloadReply) => void): void {
+    const verdict = this.safeCheck(c);
+    const reloading = c.then === "reload" && reloadsAtOnce(verdict);
+    checked(verdict, reloading);
+    if (reloading) void this.safeReload({ env: c.env }).then(reloaded);
   }
 
   /** `reload`, a bug of hmr-run's own reported as a failed reload rather than a rejection nobody answers. */

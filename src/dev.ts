@@ -19,7 +19,6 @@ import { enableMcpSessions } from "./server/mcp-sessions.ts";
 import type { RunOptions } from "./options.ts";
 import type { FromApp, ToApp } from "./supervisor/protocol.ts";
 import { POLICY } from "./core/policy.ts";
-import { reloadsAtOnce } from "./core/events.ts";
 import { firstServer } from "./server/first-server.ts";
 import { holding } from "./server/reuse-port.ts";
 import { ownStderr } from "./runtime/own.ts";
@@ -105,13 +104,12 @@ export async function runApp(o: RunOptions, said: string[] = [], first = true, h
         return; // Taken before runApp.
       case "ping":
         return void send({ t: "pong" });
-      case "check": {
-        const verdict = app.safeCheck(m);
-        const reloading = m.then === "reload" && reloadsAtOnce(verdict);
-        send({ t: "checked", id: m.id, verdict, reloading });
-        if (reloading) void app.safeReload({ env: m.env }).then((reply) => send({ t: "reloaded", id: m.id, reply }));
-        return;
-      }
+      case "check":
+        return app.answerCheck(
+          m,
+          (verdict, reloading) => send({ t: "checked", id: m.id, verdict, reloading }),
+          (reply) => send({ t: "reloaded", id: m.id, reply }),
+        );
       case "reload":
         return void app.safeReload(m).then((reply) => send({ t: "reloaded", id: m.id, reply }));
       case "outcome":

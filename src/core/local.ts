@@ -6,7 +6,7 @@
  */
 import type { App } from "../app.ts";
 import { Driver } from "./driver.ts";
-import { reloadsAtOnce, type Command } from "./events.ts";
+import type { Command } from "./events.ts";
 import { POLICY, type Policy } from "./policy.ts";
 import { own } from "../runtime/own.ts";
 
@@ -16,12 +16,13 @@ export function driveLocally(app: App, overrides: Partial<Policy>, report: (c: E
   const driver: Driver = new Driver({ configChanged: () => false }, { ...POLICY, ...overrides, canRestart: false }, (c) => {
     switch (c.do) {
       case "check":
-        return later(() => {
-          const verdict = app.safeCheck(c);
-          const reloading = c.then === "reload" && reloadsAtOnce(verdict);
-          driver.feed({ t: "checked", id: c.id, verdict, reloading });
-          if (reloading) void app.safeReload({ env: c.env }).then((reply) => driver.feed({ t: "reloaded", id: c.id, reply }));
-        });
+        return later(() =>
+          app.answerCheck(
+            c,
+            (verdict, reloading) => driver.feed({ t: "checked", id: c.id, verdict, reloading }),
+            (reply) => driver.feed({ t: "reloaded", id: c.id, reply }),
+          ),
+        );
       case "reload":
         return void app.safeReload(c).then((reply) => driver.feed({ t: "reloaded", id: c.id, reply }));
       case "report":
