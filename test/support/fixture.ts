@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSyn
 import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import type { Subprocess } from "bun";
+import { freePort } from "./ports.ts";
 
 export const ROOT = resolve(import.meta.dir, "..", "..");
 export const CLI = join(ROOT, "src", "cli.ts");
@@ -55,22 +56,8 @@ export class Fixture {
   }
 }
 
-let nextPort = 21000 + Math.floor(Math.random() * 20000);
-/**
- * A port nothing in this test run used yet, and free right now: test files run in
- * parallel processes (and other projects' tests) may hold ports in the same range.
- */
-export function freePort(): number {
-  for (;;) {
-    const port = nextPort++;
-    try {
-      Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
-      return port;
-    } catch {
-      continue; // Taken: try the next one.
-    }
-  }
-}
+/** Re-exported: tests that start servers of their own take ports from the same claims. */
+export { freePort };
 
 /** The real `hmr-run` CLI running on a fixture; its output is collected for assertions. */
 export class Run {
