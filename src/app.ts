@@ -439,7 +439,7 @@ export class App {
       const ran = res.kind === "ok" ? res.executed : res.kind === "rolled-back" ? res.restored : undefined;
       if (ran) {
         const reran = new Set(ran.map((p) => relative(process.cwd(), p)));
-        this.host.endReload((key) => reran.has(key));
+        this.host.endReload(reran);
       }
       // No import in this process runs that module's new code again: a fresh process does.
       if (res.kind === "failed" || res.kind === "rolled-back") stale = stalePath(res.error);

@@ -176,6 +176,42 @@ describe("MCP over Streamable HTTP across reloads", () => {
     expect(log.filter((m) => m.method === "tools/call" && !m.ip)).toEqual([]);
   });
 
+  test("a client calling all through reloads and a rollback never gets an error: sessions move on before the code that ran answers", async () => {
+    const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": JSON_ANSWERS });
+    await run.output(/on Bun [\d.]+: serving/);
+    const client = new Client({ name: "test", version: "1.0.0" });
+    const transport = new StreamableHTTPClientTransport(new URL(run.url + "/mcp"));
+    await client.connect(transport);
+    const errors: string[] = [];
+    const seen = new Set<string>();
+    let calling = true;
+    const caller = (async () => {
+      while (calling) {
+        try {
+          seen.add(((await client.callTool({ name: "add", arguments: { a: 2, b: 3 } })).content as Array<{ text: string }>)[0]!.text);
+        } catch (err) {
+          errors.push(String(err));
+        }
+      }
+    })();
+    await until(async () => seen.size, (n) => n > 0, "a first answer", run);
+    fx.edit("tools.ts", "a + b", "a * b");
+    await until(async () => seen.has("6"), Boolean, "the edited tool", run);
+    // New code that throws when it runs: the code before it runs again, in a new map of sessions.
+    let m = run.mark();
+    fx.edit("tools.ts", "export function", `if (Date.now() > 0) throw new Error("not today");\nexport function`);
+    await run.output("rolled back", m);
+    m = run.mark();
+    fx.write("tools.ts", TOOLS.replace("a + b", "a * b + 1"));
+    await run.reloaded(m);
+    await until(async () => seen.has("7"), Boolean, "the fixed tool", run);
+    calling = false;
+    await caller;
+    await client.close();
+    expect(errors).toEqual([]);
+    expect([...seen].sort()).toEqual(["5", "6", "7"]);
+  });
+
   test("stateless: no session to keep, new code at once", async () => {
     const { fx, run } = start({ "tools.ts": TOOLS, "main.ts": STATELESS });
     await session(fx, run, "/mcp", false);

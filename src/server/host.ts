@@ -55,6 +55,12 @@ export class Host {
   wrapNodeRequest: ((req: IncomingMessage, res: ServerResponse, bun: Server<any>, dispatch: () => void) => void) | undefined;
   /** Stands between every request and the app's fetch (MCP sessions that outlive reloads). */
   wrapFetch: ((req: Request, next: (req: Request) => Response | Promise<Response>) => Response | Promise<Response>) | undefined;
+  /**
+   * Told when modules ran again (a reload, or a rollback restoring the code before it),
+   * before the code that ran answers anything: state kept for the code that answered
+   * before (MCP sessions) moves on here, not when the outcome comes back from the core.
+   */
+  readonly ranAgain = new Set<() => void>();
   /** Which static `Response` routes `transform` must see; the rest stay native (Bun adds Last-Modified and 304s). */
   transformsStatic: (res: Response) => boolean = () => true;
   /** Extra routes of hmr-run's own (browser refresh), merged under the user's. */
@@ -87,6 +93,7 @@ export class Host {
       bound: (bun) => this.warnIfExposed(bun.hostname, bun.port, bun.url?.protocol === "unix:"),
       onRequest: (req, res, bun, dispatch) => (this.wrapNodeRequest ? this.wrapNodeRequest(req, res, bun, dispatch) : dispatch()),
       wrapsRequests: () => this.wrapNodeRequest !== undefined,
+      tookOver: () => this.newCode(),
     });
     this.tcp = new TcpServers({
       keyFor: () => this.nextKey(),
@@ -124,6 +131,15 @@ export class Host {
   }
 
   private reloading = false;
+  /** `ranAgain` was called in the current reload. */
+  private toldNewCode = false;
+
+  /** A handler of the code running now took over (a reload's, or a rollback's): sessions move on as it does. */
+  private newCode(): void {
+    if (!this.reloading) return;
+    this.toldNewCode = true;
+    for (const fn of this.ranAgain) fn();
+  }
   /** Did a server fail to bind or take over in the current reload? */
   hasFailures(): boolean {
     return this.failures.length > 0;
@@ -185,6 +201,7 @@ export class Host {
       slot.user = opts;
       slot.generation = this.generation;
       this.swap(slot);
+      this.newCode();
       // A fresh view per call: a late server.reload() from an older app (Elysia reloads
       // its server once its modules settle) must not undo a newer one.
       return this.proxy(slot);
@@ -225,6 +242,7 @@ export class Host {
   /** Starts tracking which servers a reload asks for again. */
   beginReload(): void {
     this.generation++;
+    this.toldNewCode = false;
     this.calls.clear();
     this.failures = [];
     this.reloading = true;
@@ -234,10 +252,13 @@ export class Host {
    * Stops servers whose owner module ran again without asking for them. A server may be
    * started once a promise settles, after the module's top level: give it a second.
    */
-  endReload(reran: (module: string) => boolean): void {
+  endReload(reran: ReadonlySet<string>): void {
     this.reloading = false;
+    // Modules ran that serve through handlers they did not replace (a transport module
+    // behind an accepting importer): said in this turn, before a request reaches them.
+    if (reran.size && !this.toldNewCode) for (const fn of this.ranAgain) fn();
     const gen = this.generation;
-    const owner = (key: string) => reran(key.replace(/#\d+$/, ""));
+    const owner = (key: string) => reran.has(key.replace(/#\d+$/, ""));
     const suspects = [...this.slots].filter(([key, slot]) => slot.generation < gen && owner(key));
     const nodeStale = [...this.node.stale(gen, owner), ...this.tcp.stale(gen, owner)];
     if (!suspects.length && !nodeStale.length) return;

@@ -269,13 +269,11 @@ function announcesOf(answer: Answer | undefined): string[] {
   return LISTS.filter((l) => caps[l.capability]?.listChanged === true).map((l) => l.notify);
 }
 
-/** Puts the session bridge in front of every `fetch` the app serves; reloads that ran code move sessions on. */
+/** Puts the session bridge in front of every `fetch` the app serves; modules that ran again move sessions on. */
 export function enableMcpSessions(app: App): McpSessions {
   const sessions = new McpSessions();
   app.host.wrapFetch = sessions.handle;
   app.host.wrapNodeRequest = sessions.handleNode;
-  app.listeners.add((r) => {
-    if (r.kind === "reloaded" || r.kind === "rolled-back") sessions.reloaded();
-  });
+  app.host.ranAgain.add(() => sessions.reloaded());
   return sessions;
 }

@@ -39,6 +39,8 @@ export interface NodeHost {
   onRequest(req: http.IncomingMessage, res: http.ServerResponse, bun: Server<any>, dispatch: () => void): void;
   /** Does `onRequest` have anything to do (an MCP endpoint is mounted)? */
   wrapsRequests(): boolean;
+  /** A server of newer code took over a place: its requests go to that code from now on. */
+  tookOver(): void;
 }
 
 /** Events that carry requests and connections: the newest server gets them. */
@@ -257,6 +259,7 @@ export class NodeServers {
     const prev = slot.current;
     slot.current = server;
     if (prev !== server) this.retire(slot.key, prev);
+    this.host.tookOver();
     slot.generation = this.host.generation();
     this.adopted.set(server, slot);
     for (const k of SETTINGS) if (server[k] !== undefined) real[k] = server[k];
