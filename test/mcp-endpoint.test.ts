@@ -61,6 +61,9 @@ describe("POST /__hmr-run/mcp", () => {
     } finally {
       await client.close();
     }
+    // The app's own lines come through its stdout, hmr-run's through stderr: the restart's
+    // line can be read before the restarted app's first one.
+    await run.output(/(main ran with d[\s\S]*){3}/);
     expect(run.out.match(/main ran with d/g)?.length).toBe(3);
 
     const post = (headers: Record<string, string>) =>
