@@ -224,6 +224,26 @@ describe("what a save means", () => {
     expect(s.last("restart")!.reason).toEqual({ why: "key" });
   });
 
+  test("R, r or the MCP tool while the app restarts are said, not dropped: the restart loads everything anew", () => {
+    const s = up();
+    s.on({ t: "key", key: "R" }, 1000);
+    const restarts = s.all("restart").length;
+    const checks = s.all("check").length;
+    const before = s.reported().length;
+    s.on({ t: "key", key: "R" }, 1010);
+    s.on({ t: "key", key: "r" }, 1020);
+    s.on({ t: "asked", ask: { what: "restart" }, ticket: 7 }, 1030);
+    expect(s.all("restart").length).toBe(restarts);
+    expect(s.all("check").length).toBe(checks);
+    const said = s.reported().slice(before);
+    expect(said.map((o) => (o.kind === "ignored" ? o.reason : o.kind))).toEqual([
+      { why: "restarting", by: "R + Enter" },
+      { why: "restarting", by: "r + Enter" },
+      { why: "restarting", by: "the MCP reload tool" },
+    ]);
+    expect(s.last("report")!.tickets).toEqual([7]);
+  });
+
   test("a start that threw part-way is restarted by its fix (only a fresh process loads it again)", () => {
     const s = new CoreSim();
     s.ready(100, false);

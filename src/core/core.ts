@@ -169,6 +169,7 @@ export class Core {
         if (e.key === "q") return this.signal("q", now, out);
         if (e.key === "R") {
           this.autoRestarts = 0;
+          if (this.phase === "restarting") return this.alreadyRestarting("R + Enter", undefined, out);
           return this.restartApp({ why: "key" }, now, out);
         }
         return this.ask({ what: "reloadAll" }, "r + Enter", undefined, now, out);
@@ -179,6 +180,7 @@ export class Core {
         if (this.stop && e.handled) this.stop.deadline = this.stop.at + this.p.appShutdownMs + this.p.stopGraceMs;
         return;
       case "asked":
+        if (e.ask.what === "restart" && this.phase === "restarting") return this.alreadyRestarting("the MCP reload tool", e.ticket, out);
         if (e.ask.what === "restart") return this.restartApp({ why: "mcp" }, now, out);
         return this.ask(e.ask, e.ask.what === "reloadAll" ? "the MCP reload tool" : undefined, e.ticket, now, out);
       case "paused":
@@ -254,6 +256,7 @@ export class Core {
   private ask(ask: Ask, full: string | undefined, ticket: number | undefined, now: number, out: Command[]): void {
     if (this.phase === "stopping") return;
     if (this.phase === "down" && ask.what === "reloadAll") return this.restartApp({ why: "key" }, now, out);
+    if (this.phase === "restarting" && ask.what === "reloadAll") return this.alreadyRestarting(full ?? "a reload of every module", ticket, out);
     const files = new Map<string, FileKind>(ask.what === "invalidate" ? ask.files.map((f) => [f, "code"]) : []);
     this.queue({ files, force: true, full, tickets: ticket === undefined ? [] : [ticket] });
     this.dispatch(now, out);
@@ -543,6 +546,11 @@ export class Core {
     this.waiting = undefined;
     // A stuck app runs no dispose hook anyway: it is killed at once.
     out.push({ do: "restart", reason, graceMs: stuck ? 0 : this.p.restartGraceMs });
+  }
+
+  /** Said rather than dropped: the restart under way already gives what was asked for. */
+  private alreadyRestarting(by: string, ticket: number | undefined, out: Command[]): void {
+    out.push({ do: "report", outcome: { kind: "ignored", files: [], reason: { why: "restarting", by } }, tickets: ticket === undefined ? undefined : [ticket] });
   }
 
   private signal(signal: Signal | "q" | "stdin", now: number, out: Command[]): void {

@@ -41,7 +41,9 @@ export type IgnoredReason =
   /** An env file changed, but no variable did. */
   | { why: "env-same" }
   /** A config file was saved with the same content (a touch). */
-  | { why: "config-same" };
+  | { why: "config-same" }
+  /** A reload or restart asked for (`by`: a key, the MCP tool) while the app restarts, which loads every module anew. */
+  | { why: "restarting"; by: string };
 
 interface Base {
   /** The files that caused it (saved files, an env file, the modules of a forced reload). */

@@ -96,6 +96,8 @@ export function render(o: Outcome, ctx: RenderContext): Line[] {
           return [line("info", `${list(o.files)} changed no variable: nothing to reload`, event)];
         case "config-same":
           return [line("debug", `${list(o.files)} saved with the same content: nothing to restart`, event)];
+        case "restarting":
+          return [line("info", `${o.reason.by}: the app is restarting already, which runs every module anew`, event)];
         default:
           return unreachable(o.reason);
       }
