@@ -80,9 +80,11 @@ function textScanner(loader: Loader): Bun.Transpiler {
  * them (the module then throws, and the reload rolls back): names declared in the text
  * count too.
  */
-function changedExports(path: string, m: ChangedModule): Set<string> | undefined {
+function changedExports(path: string, m: ChangedModule, had?: Record<string, unknown>): Set<string> | undefined {
   const names = exportNames(m.code);
   if (!names) return undefined;
+  // The text is scanned only when the output lacks a name the module exports now.
+  if (had && Object.keys(had).every((k) => names.has(k))) return names;
   try {
     for (const n of textScanner(loaderFor(path) ?? "ts").scan(withoutBom(m.text)).exports) names.add(n);
   } catch {
@@ -126,8 +128,9 @@ export function brokenImport(changed: Map<string, ChangedModule>, host: ImportCh
   const work: string[] = [];
   for (const [p, m] of changed) {
     const before = host.namespaceOf(p);
-    const after = changedExports(p, m);
-    if (!before || !after) continue;
+    if (!before) continue;
+    const after = changedExports(p, m, before);
+    if (!after) continue;
     const removed = Object.keys(before).filter((k) => !after.has(k));
     if (removed.length) {
       lost.set(p, new Set(removed));

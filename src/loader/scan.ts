@@ -88,6 +88,9 @@ export function scanModule(path: string, source: string, code?: string): Scanned
   return { deps, missing, plugins };
 }
 
+/** The imports a save's check read from a module's transformed text, until the graph takes them. */
+const checked = new Map<string, { source: string; imports: Bun.Import[] }>();
+
 /**
  * The imports Bun will run. Without JSX or decorator metadata, transpiling adds or keeps no
  * import that a scan of the source with the same settings drops (type-only and unused
@@ -95,7 +98,15 @@ export function scanModule(path: string, source: string, code?: string): Scanned
  * is built in 75 ms of background work instead of 240.
  */
 function importsOf(path: string, source: string, code: string | undefined): Bun.Import[] {
-  if (code !== undefined) return outputScanner.scanImports(code);
+  if (code !== undefined) {
+    const imports = outputScanner.scanImports(code);
+    checked.set(path, { source, imports });
+    return imports;
+  }
+  // The save's check scanned this text already: the graph takes its imports once it runs.
+  const known = checked.get(path);
+  checked.delete(path);
+  if (known?.source === source) return known.imports;
   const loader = loaderFor(path) ?? "ts";
   if (loader === "tsx" || loader === "jsx" || decoratorMetadata()) return outputScanner.scanImports(transform(path, source));
   return transpiler(loader).scanImports(scannable(source));
