@@ -114,6 +114,8 @@ describe("--inspect", () => {
     expect(run.stdout).not.toContain("first line ran");
     await client.send("Debugger.resume");
     const first = await run.until(/^up /);
+    // The answer can come before the app's stdout line is read.
+    await run.output("first line ran");
     expect(run.stdout).toContain("first line ran");
     client.close();
     // A restart listens at the same address but neither waits nor pauses.

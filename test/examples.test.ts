@@ -99,6 +99,8 @@ describe("examples run under hmr-run and reload on an edit", () => {
     expect(await run.reloaded(m)).toMatch(/routes\/hello\.ts → 2 modules re-ran/);
     // The database module did not run again: same connection, same rows, one start-up.
     expect(await run.get("/todos")).toContain("keep me");
+    // The app's line comes through stdout: answers and hmr-run's lines can be read before it.
+    await run.output("database ready");
     expect(count(run.out, "database ready")).toBe(1);
     // The open websocket survived the reload and still answers.
     expect(ws.open).toBe(true);
@@ -177,6 +179,8 @@ describe("examples run under hmr-run and reload on an edit", () => {
     fx.edit("routes.ts", "Hello from an app that listens by itself", "Edited while listening");
     await run.until("Edited while listening");
     expect(await run.get("/pid")).toBe(pid);
+    // The new code answers before its stdout line is read: wait for the second one.
+    await run.output(/(listening on[^]*){2}/);
     expect(run.out).not.toContain("EADDRINUSE");
     expect(count(run.out, "listening on")).toBe(2);
   });

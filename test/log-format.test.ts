@@ -29,6 +29,8 @@ describe("--log-format json", () => {
     fx.edit("dep.ts", `"a"`, `"b"`);
     await run.until("b");
     await run.output(`"type":"reload","ok":true`);
+    // The app's line comes through stdout: it can be read after hmr-run's.
+    await run.output("app says b");
     fx.write("dep.ts", `export const V = "c" +;\n`);
     await run.output(`"ok":false`);
     await run.stop();

@@ -39,6 +39,8 @@ describe("the project's tsconfig", () => {
     // Only the emitted metadata changes: not a no-op save.
     fx.edit("entity.ts", "title!: string", "title!: number");
     await run.until((b) => b.startsWith("Number "), "/type");
+    // The new code answers before its reload's line is printed: wait for it before marking.
+    await run.output("entity.ts → ");
     m = run.mark();
     run.proc.stdin.write("r\n");
     await run.proc.stdin.flush();
@@ -118,7 +120,8 @@ describe("Bun's env files", () => {
       { FROM_SHELL: "shell", NODE_ENV: "" },
     );
     await run.until(`["development","local","shell","say \\\\\\"hi\\\\\\""]`);
-    expect(run.out).toContain(".env:4: not KEY=value; ignored, as Bun ignores it");
+    // Written before the app serves, but read from stderr in its own time.
+    await run.output(".env:4: not KEY=value; ignored, as Bun ignores it");
     let m = run.mark();
     fx.write(".env.local", "LOCAL_ONLY=edited\nWHO=local\n");
     await run.until(`["local","edited","shell","say \\\\\\"hi\\\\\\""]`);

@@ -36,10 +36,13 @@ describe("reliability: under load", () => {
     const clients = Array.from({ length: 8 }, client);
     const started = Date.now();
     for (let i = 1; i <= 20; i++) {
+      const saved = run.mark();
       // One save of two files: both change in the same reload...
       fx.write("a.ts", `export const A = ${i};\n`);
       fx.write("b.ts", `export const B = ${i};\n`);
       await run.until(`${i}:${i}`);
+      // The new code answers before its reload's line is read: the save's last line names b.ts.
+      await run.output(/\bb\.ts → /, saved);
     }
     stop = true;
     await Promise.all(clients);

@@ -167,8 +167,11 @@ describe("a restart refuses nothing", () => {
     })();
     for (let i = 0; i < 10; i++) {
       const before = last;
+      const m = run.mark();
       run.proc.stdin.write("R\n");
       await until(() => last !== before && last.startsWith("pid "), 15_000);
+      // The new process answers before the restart's line is read.
+      await run.output("restarted (R + Enter)", m);
     }
     polling = false;
     await poll;

@@ -88,10 +88,15 @@ export class Run {
       stderr: "pipe",
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...opts.env },
     });
-    void this.pump(this.proc.stdout, true);
-    void this.pump(this.proc.stderr, false);
+    this.drained = Promise.all([this.pump(this.proc.stdout, true), this.pump(this.proc.stderr, false)]).then(() => {
+      this.closed = true;
+    });
     void this.proc.exited.then((c) => (this.exitCode = c));
   }
+
+  /** Both pipes were read to their end: nothing more can come. */
+  private closed = false;
+  private drained: Promise<void>;
 
   private async pump(stream: ReadableStream<Uint8Array>, isStdout: boolean) {
     const dec = new TextDecoder();
@@ -133,12 +138,13 @@ export class Run {
     // Whole lines only: a line read in two chunks would match a pattern with its first half.
     const lines = () => {
       const s = this.out.slice(from);
-      return this.exitCode !== null ? s : s.slice(0, s.lastIndexOf("\n") + 1);
+      return this.closed ? s : s.slice(0, s.lastIndexOf("\n") + 1);
     };
     const has = () => (typeof text === "string" ? lines().includes(text) : text.test(lines()));
     while (Date.now() < end) {
       if (has()) return this.out.slice(from);
-      if (this.exitCode !== null) break;
+      // Exited and read to the end: what is not there now never comes.
+      if (this.closed) break;
       await Bun.sleep(10);
     }
     throw new Error(`waited for output ${text}\n--- output ---\n${this.out}`);
@@ -157,7 +163,8 @@ export class Run {
   async exited(ms = 10_000): Promise<number> {
     const code = await Promise.race([this.proc.exited, Bun.sleep(ms).then(() => null)]);
     if (code === null) throw new Error(`hmr-run did not exit within ${ms} ms\n${this.out}`);
-    await Bun.sleep(0);
+    // What it wrote before exiting is read by then (an app process it left behind may keep the pipes open: not waited for long).
+    await Promise.race([this.drained, Bun.sleep(1000)]);
     return code;
   }
 
