@@ -136,10 +136,15 @@ describe("where it serves", () => {
         env: { ...process.env, NO_COLOR: "1", ...env },
       });
       try {
-        const text = new Response(proc.stderr).text();
+        let err = "";
+        void (async () => {
+          for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) err += chunk;
+        })();
         await until(async () => (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => "")) === "ok");
+        // The app answers a moment before hmr-run's process prints where it serves.
+        await until(async () => err.includes(`serving http://127.0.0.1:${port}/`));
         proc.kill("SIGINT");
-        expect(await text).toContain(`serving http://127.0.0.1:${port}/`);
+        await proc.exited;
       } finally {
         proc.kill("SIGKILL");
       }
