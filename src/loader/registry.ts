@@ -1,7 +1,7 @@
 /**
  * Bun's module registry, seen as four operations. Evicting with
  * `delete require.cache[path]` lets the old instance be collected; query-string
- * re-imports would keep every version alive (DESIGN.md: 124 MB after 1000 imports).
+ * re-imports would keep every version alive (about 124 MB after 1000 re-imports, Bun 1.4.5).
  */
 
 import { forgetCommonJS } from "./commonjs.ts";

@@ -3,7 +3,7 @@
  * it (the project's tsconfig, `import.meta.hot` bound, unused and type-only imports
  * dropped), then the output's imports are resolved as Bun resolves them (resolve.ts).
  * Scanning the source instead would report `react/jsx-dev-runtime` for any JSX whatever
- * `jsxImportSource` says, and keep imports Bun drops (DESIGN.md, "Learned from real apps").
+ * `jsxImportSource` says, and keep imports Bun drops (type-only and unused ones).
  */
 import type { EdgeKind } from "../graph.ts";
 import { inNodeModules, realOrAsIs } from "../paths.ts";
