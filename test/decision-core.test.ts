@@ -307,13 +307,31 @@ describe("the watchdog acts when new code is wanted, never because the app is sl
     expect(s.last("restart")).toMatchObject({ reason: { why: "stuck", files: ["/dep.ts"], answering: false }, graceMs: 0 });
   });
 
-  test("an idle app that stopped answering (a loop in a request handler) is restarted by the next save", () => {
+  test("an idle app that stopped answering (a loop in a request handler) is restarted by the next save, once its check goes unanswered too", () => {
     const s = up();
     s.answers = false;
     s.until(2600); // pings at 1000, 2000: unanswered since 1100 for 1.5 s
     s.save("/dep.ts", 2600);
     s.until(2601);
+    expect(s.last("check")).toBeDefined();
+    expect(s.last("restart")).toBeUndefined();
+    s.until(3602);
     expect(s.last("restart")).toEqual({ do: "restart", reason: { why: "unresponsive", files: ["/dep.ts"] }, graceMs: 0 });
+  });
+
+  test("a ping answered late (the app or hmr-run kept from running on a loaded machine) restarts nothing: the save's check is answered and it reloads", () => {
+    const s = up();
+    s.answers = false;
+    s.until(2600); // unanswered since 1100: taken for a hang so far
+    s.save("/dep.ts", 2600);
+    s.until(2601);
+    // The answers were only late.
+    s.on({ t: "pong" }, 2700);
+    s.checked({ kind: "ok" }, 2710);
+    s.reloadedOk(2720);
+    s.until(5000);
+    expect(s.all("restart")).toEqual([]);
+    expect(s.reported().map((o) => o.kind)).toEqual(["reloaded"]);
   });
 
   test("a save reaching an app that hung a moment before: the check hangs, and at 3 s the save restarts it", () => {

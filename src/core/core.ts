@@ -31,7 +31,17 @@ interface Batch {
 
 type Inflight =
   | { kind: "start"; at: number; module?: string; told: boolean }
-  | { kind: "check"; id: number; at: number; batch: Batch; module?: string; told: boolean; dirty: boolean }
+  | {
+      kind: "check";
+      id: number;
+      at: number;
+      batch: Batch;
+      module?: string;
+      told: boolean;
+      dirty: boolean;
+      /** Sent to an app that had left a ping unanswered: unanswered this long as well, the app is restarted. */
+      suspect?: boolean;
+    }
   | { kind: "reload"; id: number; at: number; batch: Batch; module?: string; told: boolean; verdict: Verdict };
 
 /** Where the app process is in its life. */
@@ -113,6 +123,7 @@ export class Core {
     if (this.waiting && !this.waiting.told) times.push(this.waiting.since + this.p.waitTellMs);
     if (this.pingAt !== undefined && this.pinging()) times.push(this.pingAt);
     if (this.inflight && !this.inflight.told && this.alive()) times.push(this.inflight.at + this.p.longMs);
+    if (this.inflight?.kind === "check" && this.inflight.suspect && this.alive()) times.push(this.inflight.at + this.p.unansweredMs);
     let min: number | undefined;
     for (const t of times) if (t !== undefined && (min === undefined || t < min)) min = t;
     return min;
@@ -281,14 +292,14 @@ export class Core {
       if (this.isLong(now) && (fixes.length || batch.force)) this.restartStuck(now, out);
       return;
     }
-    if (this.answering(now) === false && (fixes.length || batch.force)) {
-      if (this.paused || this.p.debugger || !this.p.canRestart) return this.sayWaiting(batch, now);
-      this.next = undefined;
-      return this.restartApp({ why: "unresponsive", files: fixes }, now, out);
-    }
+    // A ping left unanswered may be an app in a loop, or one (or this process) kept from
+    // running for a moment on a loaded machine, its answer not read yet: the check goes
+    // out all the same, and only if it is not answered either is the app restarted.
+    const suspect = this.answering(now) === false && (fixes.length > 0 || batch.force);
+    if (suspect && (this.paused || this.p.debugger || !this.p.canRestart)) return this.sayWaiting(batch, now);
     this.next = undefined;
     const id = ++this.nextId;
-    this.inflight = { kind: "check", id, at: now, batch, told: false, dirty: false };
+    this.inflight = { kind: "check", id, at: now, batch, told: false, dirty: false, suspect };
     out.push({ do: "check", id, files: [...batch.files.keys()], force: batch.force, full: batch.full, env: this.envPending.size > 0, then: "reload" });
   }
 
@@ -413,6 +424,11 @@ export class Core {
       out.push({ do: "ping" });
     }
     const f = this.inflight;
+    if (f?.kind === "check" && f.suspect && now - f.at >= this.p.unansweredMs && this.alive()) {
+      f.suspect = false;
+      // Neither the ping nor the check came back: the app is not answering.
+      if (this.answering(now) === false) return this.restartStuck(now, out);
+    }
     if (f && !f.told && now - f.at >= this.p.longMs && this.alive()) {
       f.told = true;
       if (!this.bannerShown && f.kind === "start") this.banner([], "loading", false, out, f.module);
