@@ -307,15 +307,28 @@ describe("the watchdog acts when new code is wanted, never because the app is sl
     expect(s.last("restart")).toMatchObject({ reason: { why: "stuck", files: ["/dep.ts"], answering: false }, graceMs: 0 });
   });
 
-  test("an idle app that stopped answering (a loop in a request handler) is restarted by the next save, once its check goes unanswered too", () => {
+  test("an idle app that stopped answering (a loop in a request handler) is restarted by the next save, once its check goes unanswered and 3 s of silence passed", () => {
     const s = up();
     s.answers = false;
     s.until(2600); // pings at 1000, 2000: unanswered since 1100 for 1.5 s
     s.save("/dep.ts", 2600);
     s.until(2601);
     expect(s.last("check")).toBeDefined();
-    expect(s.last("restart")).toBeUndefined();
     s.until(3602);
+    // Silent for 2.5 s: not yet 3.
+    expect(s.last("restart")).toBeUndefined();
+    s.until(4101);
+    expect(s.last("restart")).toEqual({ do: "restart", reason: { why: "unresponsive", files: ["/dep.ts"] }, graceMs: 0 });
+  });
+
+  test("an app silent for long is restarted 1 s after the save's check", () => {
+    const s = up();
+    s.answers = false;
+    s.until(10_000);
+    s.save("/dep.ts", 10_000);
+    s.until(10_999);
+    expect(s.last("restart")).toBeUndefined();
+    s.until(11_002);
     expect(s.last("restart")).toEqual({ do: "restart", reason: { why: "unresponsive", files: ["/dep.ts"] }, graceMs: 0 });
   });
 

@@ -222,6 +222,6 @@ describe("examples run under hmr-run and reload on an edit", () => {
     const later = run.out.slice(after);
     expect(later).not.toContain("v1");
     const firstV2 = Number(/job (\d+): handled by v2/.exec(run.out.slice(m))![1]);
-    expect(firstV2).toBeGreaterThan(lastV1);
+    expect(firstV2, run.out).toBeGreaterThan(lastV1);
   });
 });

@@ -123,7 +123,7 @@ export class Core {
     if (this.waiting && !this.waiting.told) times.push(this.waiting.since + this.p.waitTellMs);
     if (this.pingAt !== undefined && this.pinging()) times.push(this.pingAt);
     if (this.inflight && !this.inflight.told && this.alive()) times.push(this.inflight.at + this.p.longMs);
-    if (this.inflight?.kind === "check" && this.inflight.suspect && this.alive()) times.push(this.inflight.at + this.p.unansweredMs);
+    if (this.inflight?.kind === "check" && this.inflight.suspect && this.alive()) times.push(this.silentUntil(this.inflight.at));
     let min: number | undefined;
     for (const t of times) if (t !== undefined && (min === undefined || t < min)) min = t;
     return min;
@@ -424,7 +424,7 @@ export class Core {
       out.push({ do: "ping" });
     }
     const f = this.inflight;
-    if (f?.kind === "check" && f.suspect && now - f.at >= this.p.unansweredMs && this.alive()) {
+    if (f?.kind === "check" && f.suspect && now >= this.silentUntil(f.at) && this.alive()) {
       f.suspect = false;
       // Neither the ping nor the check came back: the app is not answering.
       if (this.answering(now) === false) return this.restartStuck(now, out);
@@ -447,6 +447,16 @@ export class Core {
 
   private isLong(now: number): boolean {
     return !!this.inflight && now - this.inflight.at >= this.p.longMs;
+  }
+
+  /**
+   * When a check sent at `at` to an app that left a ping unanswered gives up on it: 1 s
+   * after the check, and no sooner than 3 s (`longMs`) into the silence, so that an app
+   * silent for a long while is restarted soon after the save, and one held up for a
+   * moment on a loaded machine has time to answer.
+   */
+  private silentUntil(at: number): number {
+    return Math.max(at + this.p.unansweredMs, (this.unansweredSince ?? at) + this.p.longMs);
   }
 
   /** True when the app answers its pings, false when one went unanswered too long, undefined when unknown. */
