@@ -253,10 +253,10 @@ export class Host {
    * started once a promise settles, after the module's top level: give it a second.
    */
   endReload(reran: ReadonlySet<string>): void {
-    this.reloading = false;
     // Modules ran that serve through handlers they did not replace (a transport module
     // behind an accepting importer): said in this turn, before a request reaches them.
-    if (reran.size && !this.toldNewCode) for (const fn of this.ranAgain) fn();
+    if (reran.size && !this.toldNewCode) this.newCode();
+    this.reloading = false;
     const gen = this.generation;
     const owner = (key: string) => reran.has(key.replace(/#\d+$/, ""));
     const suspects = [...this.slots].filter(([key, slot]) => slot.generation < gen && owner(key));
